@@ -1,0 +1,3 @@
+from labelview.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,298 @@
+"""Command line: `labelview [FILE]` opens the window; `labelview convert|info|formats|review` work headless.
+
+Exit codes: 0 ok, 1 errors (unreadable input, errors reported while reading or writing), 2 usage.
+Only this module prints.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from collections.abc import Sequence
+from pathlib import Path
+
+from labelview import __version__
+
+SUBCOMMANDS = ("convert", "info", "formats", "review")
+EXIT_OK, EXIT_ERRORS, EXIT_USAGE = 0, 1, 2
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse that exits with 2 on usage errors (its default) but never prints a traceback."""
+
+
+def _add_read_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--images", type=Path, metavar="DIR", help="folder holding the images")
+    parser.add_argument("--ontology", type=Path, metavar="FILE",
+                        help="ontology / category schema file of the export")
+    parser.add_argument("--url-map", type=Path, metavar="FILE",
+                        help="JSON {url: local path} for exports whose media are URLs")
+    parser.add_argument("--from", dest="from_format", metavar="FORMAT",
+                        help="input format (skip detection)")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="labelview", description="Look at and convert annotation exports.")
+    parser.add_argument("--version", action="version", version=f"labelview {__version__}")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    convert = commands.add_parser("convert", help="convert an export to another format")
+    convert.add_argument("input", type=Path, nargs="+", help="export file(s) or folder(s)")
+    convert.add_argument("--to", required=True, action="append", metavar="FORMAT",
+                         help="target format (repeat for several): see `labelview formats`")
+    convert.add_argument("-o", "--out", required=True, type=Path, metavar="OUTDIR")
+    convert.add_argument("--force", action="store_true", help="overwrite existing output files")
+    convert.add_argument("--option", action="append", default=[], metavar="[FORMAT.]KEY=VALUE",
+                         help="writer option, e.g. yolo.task=segment or coco.masks=polygon")
+    convert.add_argument("--rename", action="append", default=[], metavar="OLD=NEW",
+                         help="rename a category")
+    convert.add_argument("--exclude", action="append", default=[], metavar="CATEGORY",
+                         help="leave a category out")
+    convert.add_argument("--only-accepted", action="store_true",
+                         help="only items with an 'accept' review verdict (see `labelview review`)")
+    convert.add_argument("--json-report", type=Path, metavar="FILE", help="write the report as JSON")
+    _add_read_options(convert)
+
+    info = commands.add_parser("info", help="what an export holds")
+    info.add_argument("input", type=Path)
+    info.add_argument("--why", action="store_true", help="print every format's detection verdict")
+    info.add_argument("--json", action="store_true", help="machine-readable output")
+    _add_read_options(info)
+
+    commands.add_parser("formats", help="list the formats labelview reads and writes")
+    return parser
+
+
+def build_gui_parser() -> argparse.ArgumentParser:
+    parser = _Parser(
+        prog="labelview",
+        description="Open the labelview window. Subcommands: " + ", ".join(SUBCOMMANDS)
+        + " (labelview COMMAND --help).",
+    )
+    parser.add_argument("--version", action="version", version=f"labelview {__version__}")
+    parser.add_argument("paths", type=Path, nargs="*", metavar="FILE", help="export to open")
+    parser.add_argument("--demo", action="store_true", help="open the bundled demo export")
+    parser.add_argument("--screenshot", type=Path, metavar="OUT.png",
+                        help="render the window offscreen to OUT.png and exit")
+    parser.add_argument("--item", type=int, default=0, metavar="N", help="item to show (0-based)")
+    parser.add_argument("--frame", type=int, default=None, metavar="K", help="frame to show")
+    _add_read_options(parser)
+    return parser
+
+
+# --- progress on stderr --------------------------------------------------------------------------------
+
+
+class _Progress:
+    """A one-line progress display on stderr for interactive terminals; silent otherwise."""
+
+    def __init__(self) -> None:
+        self.enabled = sys.stderr.isatty()
+        self.stage_text = ""
+        self._last = 0.0
+
+    def stage(self, text: str) -> None:
+        self.stage_text = text
+        if self.enabled:
+            sys.stderr.write(f"\r\x1b[K{text}…")
+            sys.stderr.flush()
+
+    def __call__(self, done: int, total: int) -> None:
+        now = time.monotonic()
+        if not self.enabled or (now - self._last < 0.1 and done < total):
+            return
+        self._last = now
+        percent = f"{100 * done / total:5.1f}%" if total else f"{done:,}"
+        sys.stderr.write(f"\r\x1b[K{self.stage_text}… {percent}")
+        sys.stderr.flush()
+
+    def done(self) -> None:
+        if self.enabled:
+            sys.stderr.write("\r\x1b[K")
+            sys.stderr.flush()
+
+
+# --- commands ------------------------------------------------------------------------------------------
+
+
+def _parse_options(pairs: list[str], targets: list[str]) -> dict[str, dict[str, object]]:
+    options: dict[str, dict[str, object]] = {name: {} for name in targets}
+    for pair in pairs:
+        key, sep, raw = pair.partition("=")
+        if not sep:
+            raise ValueError(f"--option {pair!r}: expected KEY=VALUE")
+        fmt, dot, name = key.partition(".")
+        owners = [fmt] if dot else targets
+        if dot and fmt not in options:
+            raise ValueError(f"--option {pair!r}: {fmt} is not a --to target")
+        try:
+            value: object = json.loads(raw)
+        except json.JSONDecodeError:
+            value = raw
+        for owner in owners:
+            options[owner][name if dot else key] = value
+    return options
+
+
+def _pairs(values: list[str], flag: str) -> dict[str, str]:
+    result = {}
+    for value in values:
+        old, sep, new = value.partition("=")
+        if not sep or not old or not new:
+            raise ValueError(f"{flag} {value!r}: expected OLD=NEW")
+        result[old] = new
+    return result
+
+
+def cmd_convert(args: argparse.Namespace) -> int:
+    from labelview.convert import convert, write_report
+    from labelview.formats.base import TaskControl
+
+    try:
+        options = _parse_options(args.option, args.to)
+        rename = _pairs(args.rename, "--rename")
+    except ValueError as error:
+        print(f"labelview convert: {error}", file=sys.stderr)
+        return EXIT_USAGE
+    item_filter = None
+    failed = False
+    reports = []
+    for source in args.input:
+        progress = _Progress()
+        control = TaskControl(on_progress=progress, on_stage=progress.stage)
+        out = args.out if len(args.input) == 1 else args.out / source.stem
+        if args.only_accepted:
+            from labelview import review
+
+            item_filter = review.accepted_filter(source)
+        try:
+            report = convert(
+                source, out, args.to, from_format=args.from_format, options=options,
+                images_dir=args.images, ontology=args.ontology, url_map=args.url_map,
+                overwrite=args.force, item_filter=item_filter, rename=rename, exclude=args.exclude,
+                control=control,
+            )
+        except Exception as error:  # every failure becomes one readable line, never a traceback
+            progress.done()
+            print(f"error: {_describe(error, source)}", file=sys.stderr)
+            failed = True
+            continue
+        progress.done()
+        reports.append(report)
+        _print_issues(report.issues)
+        print(report.summary())
+        failed |= bool(report.errors)
+        if args.json_report:
+            path = args.json_report if len(args.input) == 1 else (
+                args.json_report.with_name(f"{args.json_report.stem}-{source.stem}.json")
+            )
+            write_report(report, path)
+    return EXIT_ERRORS if failed else EXIT_OK
+
+
+def _describe(error: BaseException, source: Path) -> str:
+    from labelview.errors import LabelviewError
+
+    if isinstance(error, LabelviewError):
+        return str(error)
+    if isinstance(error, OSError):
+        return f"{error.filename or source}: {error.strerror or error}"
+    return f"{source.name}: unexpected {type(error).__name__}: {error}"
+
+
+def _print_issues(issues: list, limit: int = 20) -> None:
+    for issue in issues[:limit]:
+        print(f"{issue.level}: {issue}", file=sys.stderr)
+    if len(issues) > limit:
+        print(f"… and {len(issues) - limit:,} more issues", file=sys.stderr)
+
+
+def cmd_info(args: argparse.Namespace) -> int:
+    from labelview import formats, images
+    from labelview.formats.base import ReadContext, TaskControl
+    from labelview.model.classifications import walk
+
+    if not args.input.exists():
+        print(f"error: {args.input}: no such file or folder", file=sys.stderr)
+        return EXIT_ERRORS
+    verdicts = formats.verdicts(args.input)
+    if args.why and not args.json:
+        print(f"{args.input}:")
+        for fmt, verdict in verdicts:
+            print(f"  {fmt.name:<10} {verdict.confidence.name:<8} {verdict.reason}")
+    progress = _Progress()
+    ctx = ReadContext(
+        file=args.input, images_dir=args.images, ontology=args.ontology, url_map=args.url_map,
+        control=TaskControl(on_progress=progress, on_stage=progress.stage),
+    )
+    try:
+        dataset = formats.read(args.input, format=args.from_format, ctx=ctx)
+    except Exception as error:
+        progress.done()
+        print(f"error: {_describe(error, args.input)}", file=sys.stderr)
+        return EXIT_ERRORS
+    progress.done()
+    found = images.resolve(dataset, images_dir=args.images)
+    counts = dataset.counts()
+    answers = sum(
+        1 for item in dataset.items for _ in walk(item.classifications)
+    ) + sum(1 for _, obj in dataset.objects() for _ in walk(obj.attributes))
+    frames = sum(len(item.frames) for item in dataset.items)
+    if args.json:
+        print(json.dumps({
+            "file": str(args.input),
+            "format": dataset.format,
+            "verdicts": {fmt.name: [v.confidence.name, v.reason] for fmt, v in verdicts},
+            "items": len(dataset.items),
+            "frames": frames,
+            "images_found": found,
+            "objects": dataset.object_count,
+            "categories": dict(counts["category"]),
+            "shapes": dict(counts["kind"]),
+            "answers": answers,
+            "issues": [str(issue) for issue in dataset.issues],
+        }, indent=2))
+    else:
+        print(f"{args.input.name}: {formats.get(dataset.format).title}")
+        print(f"  items: {len(dataset.items):,} ({frames:,} frames), images found: {found:,}")
+        print(f"  objects: {dataset.object_count:,} in {len(dataset.categories):,} categories")
+        for name, count in counts["category"].most_common():
+            print(f"    {name}: {count:,}")
+        print("  shapes: " + ", ".join(f"{k} {v:,}" for k, v in counts["kind"].most_common()))
+        print(f"  classification and attribute answers: {answers:,}")
+        print(f"  issues: {len(dataset.issues):,}")
+        _print_issues(dataset.issues)
+    return EXIT_ERRORS if any(issue.level == "error" for issue in dataset.issues) else EXIT_OK
+
+
+def cmd_formats(_args: argparse.Namespace) -> int:
+    from labelview import formats
+
+    print(f"{'name':<10} {'read':<5} {'write':<6} title")
+    for fmt in formats.FORMATS.values():
+        read = "yes" if fmt.readable else "-"
+        write = "yes" if fmt.writable else "-"
+        print(f"{fmt.name:<10} {read:<5} {write:<6} {fmt.title}")
+    return EXIT_OK
+
+
+COMMANDS = {"convert": cmd_convert, "info": cmd_info, "formats": cmd_formats}
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv and argv[0] in SUBCOMMANDS:
+        if argv[0] == "review" and "review" not in COMMANDS:
+            print("labelview review: not available in this build", file=sys.stderr)
+            return EXIT_USAGE
+        args = build_parser().parse_args(argv)
+        return COMMANDS[args.command](args)
+    args = build_gui_parser().parse_args(argv)
+    try:
+        from labelview.gui import app  # the one lazy GUI import: the core never loads Qt
+    except ImportError as error:
+        print(f"error: the window cannot start: {error}", file=sys.stderr)
+        return EXIT_ERRORS
+    return app.run(args)

@@ -1,0 +1,108 @@
+"""The format registry: every format module, listed explicitly (no folder scanning).
+
+A new format is one module defining `FORMAT = Format(...)` and one line in `_MODULES` below.
+"""
+
+from __future__ import annotations
+
+import importlib
+from pathlib import Path
+
+from labelview.errors import FormatError
+from labelview.formats.base import (
+    Confidence,
+    Detection,
+    Format,
+    Probe,
+    ReadContext,
+    TaskControl,
+)
+from labelview.model import Dataset
+
+# Order matters only to break ties between equally confident detections.
+_MODULES: tuple[str, ...] = (
+)
+
+FORMATS: dict[str, Format] = {}
+for _module_name in _MODULES:
+    _format = importlib.import_module(f"labelview.formats.{_module_name}").FORMAT
+    FORMATS[_format.name] = _format
+
+
+def readers() -> list[Format]:
+    return [fmt for fmt in FORMATS.values() if fmt.readable]
+
+
+def writers() -> list[Format]:
+    return [fmt for fmt in FORMATS.values() if fmt.writable]
+
+
+def get(name: str) -> Format:
+    """The format called `name`; a LabelviewError listing the known names otherwise."""
+    try:
+        return FORMATS[name.lower()]
+    except KeyError:
+        known = ", ".join(sorted(FORMATS))
+        raise FormatError("", "", f"unknown format {name!r} (known: {known})") from None
+
+
+def writer(name: str) -> Format:
+    fmt = get(name)
+    if not fmt.writable:
+        names = ", ".join(f.name for f in writers())
+        raise FormatError("", "", f"{fmt.title} cannot be written (writable: {names})")
+    return fmt
+
+
+def verdicts(path: Path | str) -> list[tuple[Format, Detection]]:
+    """Every readable format's verdict on `path`, most confident first."""
+    probe = Probe.of(path)
+    results = []
+    for fmt in readers():
+        try:
+            verdict = fmt.detect(probe)
+        except Exception as error:  # a detector must never take the others down
+            verdict = Detection(Confidence.NO, f"detector failed: {error}")
+        results.append((fmt, verdict))
+    results.sort(key=lambda pair: -pair[1].confidence)
+    return results
+
+
+def detect(path: Path | str) -> Format:
+    """The one format that claims `path`; FormatError (with every verdict) when none or several tie."""
+    path = Path(path)
+    if not path.exists():
+        raise FormatError(path.name, "", "no such file or folder")
+    ranked = verdicts(path)
+    best = ranked[0][1].confidence if ranked else Confidence.NO
+    top = [fmt for fmt, verdict in ranked if verdict.confidence == best]
+    if best <= Confidence.WEAK or len(top) > 1:
+        lines = "; ".join(f"{fmt.name}: {verdict.reason}" for fmt, verdict in ranked)
+        what = "ambiguous" if best > Confidence.WEAK else "unrecognised"
+        raise FormatError(path.name, "", f"{what} format, pass --from ({lines})")
+    return top[0]
+
+
+def read(
+    path: Path | str,
+    *,
+    format: str | None = None,
+    ctx: ReadContext | None = None,
+    control: TaskControl | None = None,
+    **options: object,
+) -> Dataset:
+    """Read `path` (detecting its format unless given) into a Dataset; issues land in dataset.issues."""
+    path = Path(path)
+    fmt = get(format) if format else detect(path)
+    if not fmt.readable:
+        raise FormatError(path.name, "", f"{fmt.title} can be written but not read")
+    if ctx is None:
+        ctx = ReadContext(file=path, **options)  # type: ignore[arg-type]
+    if control is not None:
+        ctx.control = control
+    dataset = fmt.read(path, ctx)
+    dataset.format = fmt.name
+    dataset.source = path
+    # Readers report through ctx.warn/ctx.error only; the dataset carries them from here on.
+    dataset.issues = list(ctx.issues)
+    return dataset

@@ -1,0 +1,286 @@
+"""What a format module provides, and the contexts readers and writers work in."""
+
+from __future__ import annotations
+
+import gc
+import json
+import threading
+import zipfile
+from collections import Counter
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from enum import IntEnum
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from labelview.errors import Cancelled, FormatError, Issue
+
+if TYPE_CHECKING:
+    from labelview.model import Dataset
+    from labelview.output import OutputDir
+
+HEAD_BYTES = 64 * 1024
+ProgressCallback = Callable[[int, int], None]
+
+
+class Confidence(IntEnum):
+    """How sure a format is that a file is its own."""
+
+    NO = 0
+    WEAK = 1  # right suffix, nothing more
+    LIKELY = 2  # the expected top-level shape
+    CERTAIN = 3  # a key only this format writes
+
+
+@dataclass(frozen=True, slots=True)
+class Detection:
+    confidence: Confidence
+    reason: str
+
+    def __bool__(self) -> bool:
+        return self.confidence > Confidence.NO
+
+
+def no(reason: str) -> Detection:
+    return Detection(Confidence.NO, reason)
+
+
+@dataclass(slots=True)
+class Probe:
+    """A cheap look at an input: its suffix and first bytes (and member names for folders and zips).
+
+    `detect()` functions look here only, never at the whole file.
+    """
+
+    path: Path
+    head: bytes = b""
+    is_dir: bool = False
+    names: list[str] = field(default_factory=list)  # relative member names (folder walk or zip listing)
+    size: int = 0
+
+    @classmethod
+    def of(cls, path: Path | str, *, max_names: int = 2000) -> Probe:
+        path = Path(path)
+        if path.is_dir():
+            names: list[str] = []
+            for child in sorted(path.rglob("*")):
+                if child.is_file():
+                    names.append(child.relative_to(path).as_posix())
+                    if len(names) >= max_names:
+                        break
+            return cls(path, b"", True, names, 0)
+        with path.open("rb") as handle:
+            head = handle.read(HEAD_BYTES)
+        names = []
+        if head.startswith(b"PK\x03\x04"):
+            try:
+                with zipfile.ZipFile(path) as archive:
+                    names = archive.namelist()[:max_names]
+            except (zipfile.BadZipFile, OSError):
+                names = []
+        return cls(path, head, False, names, path.stat().st_size)
+
+    @property
+    def suffix(self) -> str:
+        return self.path.suffix.lower()
+
+    @property
+    def text(self) -> str:
+        """The head as text, with a UTF-8 BOM dropped and undecodable bytes replaced."""
+        return self.head.decode("utf-8", errors="replace").lstrip("\ufeff")
+
+    @property
+    def is_zip(self) -> bool:
+        return self.head.startswith(b"PK\x03\x04")
+
+    def json_start(self) -> str:
+        """'[' or '{' when the head starts like JSON, else ''."""
+        stripped = self.text.lstrip()
+        return stripped[:1] if stripped[:1] in "[{" else ""
+
+
+@dataclass(slots=True)
+class TaskControl:
+    """Progress reporting and cancellation shared by reading and writing (thread-safe cancel)."""
+
+    on_progress: ProgressCallback | None = None
+    cancel_event: threading.Event | None = None
+    on_stage: Callable[[str], None] | None = None
+
+    def stage(self, text: str) -> None:
+        """Announce a new phase ("Reading export.json", "Writing coco") to whoever shows progress."""
+        if self.on_stage is not None:
+            self.on_stage(text)
+
+    def progress(self, done: int, total: int) -> None:
+        if self.on_progress is not None:
+            self.on_progress(done, total)
+
+    def check_cancelled(self) -> None:
+        if self.cancel_event is not None and self.cancel_event.is_set():
+            raise Cancelled("cancelled")
+
+
+@dataclass(slots=True)
+class ReadContext:
+    """What a reader gets besides the path: options, progress, cancel, and where to put warnings."""
+
+    file: Path
+    images_dir: Path | None = None
+    ontology: Path | None = None  # category schema / ontology companion file
+    url_map: Path | None = None  # JSON {url: local path} for exports whose media are URLs
+    allow_network: bool = False
+    options: dict[str, Any] = field(default_factory=dict)
+    control: TaskControl = field(default_factory=TaskControl)
+    issues: list[Issue] = field(default_factory=list)
+
+    def warn(self, where: str, message: str, *, item: str | None = None, obj: str | None = None,
+             file: Path | str | None = None) -> None:
+        """Record a located warning; the reader keeps going."""
+        self.issues.append(Issue(self._name(file), where, message, "warning", item, obj))
+
+    def error(self, where: str, message: str, *, item: str | None = None, obj: str | None = None,
+              file: Path | str | None = None) -> None:
+        """Record a located error for a part that could not be read (the rest still loads)."""
+        self.issues.append(Issue(self._name(file), where, message, "error", item, obj))
+
+    def fail(self, where: str, message: str) -> FormatError:
+        """An exception for input that cannot be read at all (raise it)."""
+        return FormatError(self._name(None), where, message)
+
+    def _name(self, file: Path | str | None) -> str:
+        return Path(file).name if file is not None else self.file.name
+
+    def progress(self, done: int, total: int) -> None:
+        self.control.progress(done, total)
+
+    def check_cancelled(self) -> None:
+        self.control.check_cancelled()
+
+
+@dataclass(slots=True)
+class WriteReport:
+    """What a writer wrote and what it could not carry."""
+
+    format: str
+    out: Path | None = None
+    files: list[Path] = field(default_factory=list)
+    items: int = 0
+    objects: int = 0
+    dropped: Counter[str] = field(default_factory=Counter)  # reason -> count
+    notes: list[str] = field(default_factory=list)
+
+    def drop(self, reason: str, count: int = 1) -> None:
+        """Count something the target cannot hold, grouped by reason."""
+        self.dropped[reason] += count
+
+    def summary(self) -> str:
+        lines = [f"{self.format}: {self.items:,} items, {self.objects:,} objects written"]
+        lines += [f"  dropped {count:,}: {reason}" for reason, count in self.dropped.most_common()]
+        lines += [f"  note: {note}" for note in self.notes]
+        return "\n".join(lines)
+
+
+@dataclass(slots=True)
+class WriteContext:
+    """What a writer gets besides the dataset, the output folder and its options."""
+
+    control: TaskControl = field(default_factory=TaskControl)
+    issues: list[Issue] = field(default_factory=list)
+
+    def progress(self, done: int, total: int) -> None:
+        self.control.progress(done, total)
+
+    def check_cancelled(self) -> None:
+        self.control.check_cancelled()
+
+
+Reader = Callable[[Path, ReadContext], "Dataset"]
+Writer = Callable[["Dataset", "OutputDir", Any, WriteContext], WriteReport]
+
+
+class NoOptions(BaseModel):
+    """A writer without options."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+class WriterOptions(BaseModel):
+    """Options every writer that places images understands; writers subclass it with their own fields."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    images: Literal["none", "copy", "link"] = Field(
+        "none", description="Put the images beside the labels: not at all, as copies, or as links"
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class Format:
+    """One format module's entry in the registry."""
+
+    name: str  # short registry key, e.g. "coco"
+    title: str  # what a user reads, e.g. "COCO JSON"
+    suffixes: tuple[str, ...]
+    detect: Callable[[Probe], Detection]
+    read: Reader | None = None
+    write: Writer | None = None
+    options: type[BaseModel] = NoOptions  # writer options (the GUI builds its fields from this model)
+    description: str = ""
+
+    @property
+    def readable(self) -> bool:
+        return self.read is not None
+
+    @property
+    def writable(self) -> bool:
+        return self.write is not None
+
+
+# --- helpers shared by readers ---------------------------------------------------------------------------
+
+
+@contextmanager
+def gc_paused() -> Iterator[None]:
+    """Pause the cyclic GC while building millions of objects (it triples parse time on large JSON)."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
+def load_json(path: Path, ctx: ReadContext | None = None, data: bytes | None = None) -> Any:
+    """Parse a JSON file (or given bytes) with the GC paused; a located FormatError when it is not JSON."""
+    name = path.name
+    try:
+        raw = data if data is not None else path.read_bytes()
+    except OSError as error:
+        raise FormatError(name, "", f"cannot read: {error.strerror or error}") from error
+    with gc_paused():
+        try:
+            return json.loads(raw)
+        except UnicodeDecodeError as error:
+            raise FormatError(name, f"byte {error.start}", "not UTF-8 text") from error
+        except json.JSONDecodeError as error:
+            raise FormatError(
+                name, f"line {error.lineno} column {error.colno}", f"invalid JSON: {error.msg}"
+            ) from error
+
+
+def where(*parts: str | int) -> str:
+    """A JSON path like `[12].task.tools[3]` from its parts (ints become [i], strings .key)."""
+    out = []
+    for part in parts:
+        if isinstance(part, int):
+            out.append(f"[{part}]")
+        elif out:
+            out.append(f".{part}")
+        else:
+            out.append(str(part))
+    return "".join(out)

@@ -1,0 +1,148 @@
+"""Safe output: names from input files never escape the folder, nothing is overwritten unless asked, and
+every file appears whole or not at all.
+
+Writers write through an OutputDir. Files are staged in a hidden folder inside the output folder and moved
+into place by `commit()` (a rename each, on the same file system); `discard()` — on error or cancel — removes
+the staging folder, so a cancelled conversion leaves no half-written output.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import tempfile
+from pathlib import Path, PurePosixPath
+
+from labelview.errors import OutputError
+
+_DRIVE = re.compile(r"^[A-Za-z]:")
+
+
+def safe_relative(name: str) -> PurePosixPath:
+    """A relative POSIX path from a name taken from an input file; OutputError if it would escape.
+
+    Backslashes count as separators (Windows exports), drive letters and absolute paths are refused, and
+    `..` segments are refused rather than resolved.
+    """
+    text = str(name).replace("\\", "/")
+    if not text or text.startswith("/") or _DRIVE.match(text) or "\x00" in text:
+        raise OutputError(f"unsafe output name {name!r}: absolute or empty")
+    parts = [part for part in text.split("/") if part not in ("", ".")]
+    if not parts or any(part == ".." for part in parts):
+        raise OutputError(f"unsafe output name {name!r}: escapes the output folder")
+    return PurePosixPath(*parts)
+
+
+class OutputDir:
+    """An output folder that stages writes and commits them atomically."""
+
+    def __init__(self, root: Path | str, *, overwrite: bool = False) -> None:
+        self.root = Path(root)
+        self.overwrite = overwrite
+        self._staging: Path | None = None
+        self._written: list[PurePosixPath] = []
+        self._created_root = False
+
+    # -- naming -----------------------------------------------------------------------------------------
+
+    def safe_join(self, name: str) -> Path:
+        """The final path for `name` inside the folder (OutputError when it would escape)."""
+        return self.root.joinpath(*safe_relative(name).parts)
+
+    def _stage_path(self, name: str) -> tuple[PurePosixPath, Path]:
+        relative = safe_relative(name)
+        final = self.root.joinpath(*relative.parts)
+        if relative in self._written:
+            raise OutputError(f"{relative} written twice in one conversion")
+        if final.exists() and not self.overwrite:
+            raise OutputError(f"{final} exists; pass --force to overwrite")
+        if self._staging is None:
+            self._created_root = not self.root.exists()
+            self.root.mkdir(parents=True, exist_ok=True)
+            self._staging = Path(tempfile.mkdtemp(prefix=".labelview-", dir=self.root))
+        staged = self._staging.joinpath(*relative.parts)
+        staged.parent.mkdir(parents=True, exist_ok=True)
+        self._written.append(relative)
+        return relative, staged
+
+    # -- writing ----------------------------------------------------------------------------------------
+
+    def write_bytes(self, name: str, data: bytes) -> Path:
+        """Stage `data` as `name`; returns the final path it will have after commit()."""
+        relative, staged = self._stage_path(name)
+        staged.write_bytes(data)
+        return self.root.joinpath(*relative.parts)
+
+    def write_text(self, name: str, text: str) -> Path:
+        return self.write_bytes(name, text.encode("utf-8"))
+
+    def staged_path(self, name: str) -> tuple[Path, Path]:
+        """(staging path to write to, final path) — for writers that need a real file (PIL.save, …)."""
+        relative, staged = self._stage_path(name)
+        return staged, self.root.joinpath(*relative.parts)
+
+    def copy_file(self, source: Path, name: str, *, link: bool = False) -> Path:
+        """Stage a copy (or a hard/sym link when asked) of `source` as `name`."""
+        relative, staged = self._stage_path(name)
+        if link:
+            try:
+                os.link(source, staged)
+            except OSError:
+                staged.symlink_to(Path(source).resolve())
+        else:
+            shutil.copyfile(source, staged)
+        return self.root.joinpath(*relative.parts)
+
+    @property
+    def written(self) -> list[Path]:
+        return [self.root.joinpath(*relative.parts) for relative in self._written]
+
+    # -- finishing --------------------------------------------------------------------------------------
+
+    def check_free(self, names: list[str]) -> None:
+        """Raise OutputError before any work if one of `names` exists and overwriting was not asked."""
+        if self.overwrite:
+            return
+        taken = [str(self.safe_join(name)) for name in names if self.safe_join(name).exists()]
+        if taken:
+            more = f" and {len(taken) - 3} more" if len(taken) > 3 else ""
+            raise OutputError(f"{', '.join(taken[:3])}{more} exist; pass --force to overwrite")
+
+    def commit(self) -> list[Path]:
+        """Move every staged file into place (one rename each) and remove the staging folder."""
+        if self._staging is None:
+            return []
+        finals = []
+        try:
+            for relative in self._written:
+                staged = self._staging.joinpath(*relative.parts)
+                final = self.root.joinpath(*relative.parts)
+                final.parent.mkdir(parents=True, exist_ok=True)
+                os.replace(staged, final)
+                finals.append(final)
+        finally:
+            self.discard()
+        return finals
+
+    def discard(self) -> None:
+        """Drop everything staged (after an error or a cancel)."""
+        if self._staging is not None:
+            shutil.rmtree(self._staging, ignore_errors=True)
+            self._staging = None
+            if self._created_root and self.root.is_dir() and not any(self.root.iterdir()):
+                self.root.rmdir()
+
+
+def atomic_write(path: Path | str, data: bytes) -> None:
+    """Write one file atomically (temp file in the same folder, then rename) — for sidecars and reports."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle, temp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    try:
+        with os.fdopen(handle, "wb") as stream:
+            stream.write(data)
+        os.replace(temp, path)
+    except BaseException:
+        Path(temp).unlink(missing_ok=True)
+        raise

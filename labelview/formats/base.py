@@ -14,6 +14,7 @@ from enum import IntEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
+import orjson
 from pydantic import BaseModel, ConfigDict, Field
 
 from labelview.errors import Cancelled, FormatError, Issue
@@ -262,7 +263,14 @@ def load_json(path: Path, ctx: ReadContext | None = None, data: bytes | None = N
         raw = data if data is not None else path.read_bytes()
     except OSError as error:
         raise FormatError(name, "", f"cannot read: {error.strerror or error}") from error
+    if raw.startswith(b"\xef\xbb\xbf"):
+        raw = raw[3:]  # a UTF-8 BOM (Windows tools write one); orjson refuses it
     with gc_paused():
+        try:
+            return orjson.loads(raw)
+        except orjson.JSONDecodeError:
+            pass
+        # orjson's messages give a byte offset only; the stdlib parser says line and column.
         try:
             return json.loads(raw)
         except UnicodeDecodeError as error:

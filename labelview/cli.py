@@ -1,4 +1,5 @@
-"""Command line: `labelview [FILE]` opens the window; `labelview convert|info|formats|review` work headless.
+"""Command line: `labelview [FILE]` opens the window; `labelview convert|info|formats|review` work
+headless.
 
 Exit codes: 0 ok, 1 errors (unreadable input, errors reported while reading or writing), 2 usage.
 Only this module prints.
@@ -25,12 +26,21 @@ class _Parser(argparse.ArgumentParser):
 
 def _add_read_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--images", type=Path, metavar="DIR", help="folder holding the images")
-    parser.add_argument("--ontology", type=Path, metavar="FILE",
-                        help="ontology / category schema file of the export")
-    parser.add_argument("--url-map", type=Path, metavar="FILE",
-                        help="JSON {url: local path} for exports whose media are URLs")
-    parser.add_argument("--from", dest="from_format", metavar="FORMAT",
-                        help="input format (skip detection)")
+    parser.add_argument(
+        "--ontology",
+        type=Path,
+        metavar="FILE",
+        help="ontology / category schema file of the export",
+    )
+    parser.add_argument(
+        "--url-map",
+        type=Path,
+        metavar="FILE",
+        help="JSON {url: local path} for exports whose media are URLs",
+    )
+    parser.add_argument(
+        "--from", dest="from_format", metavar="FORMAT", help="input format (skip detection)"
+    )
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -40,19 +50,36 @@ def build_parser() -> argparse.ArgumentParser:
 
     convert = commands.add_parser("convert", help="convert an export to another format")
     convert.add_argument("input", type=Path, nargs="+", help="export file(s) or folder(s)")
-    convert.add_argument("--to", required=True, action="append", metavar="FORMAT",
-                         help="target format (repeat for several): see `labelview formats`")
+    convert.add_argument(
+        "--to",
+        required=True,
+        action="append",
+        metavar="FORMAT",
+        help="target format (repeat for several): see `labelview formats`",
+    )
     convert.add_argument("-o", "--out", required=True, type=Path, metavar="OUTDIR")
     convert.add_argument("--force", action="store_true", help="overwrite existing output files")
-    convert.add_argument("--option", action="append", default=[], metavar="[FORMAT.]KEY=VALUE",
-                         help="writer option, e.g. yolo.task=segment or coco.masks=polygon")
-    convert.add_argument("--rename", action="append", default=[], metavar="OLD=NEW",
-                         help="rename a category")
-    convert.add_argument("--exclude", action="append", default=[], metavar="CATEGORY",
-                         help="leave a category out")
-    convert.add_argument("--only-accepted", action="store_true",
-                         help="only items with an 'accept' review verdict (see `labelview review`)")
-    convert.add_argument("--json-report", type=Path, metavar="FILE", help="write the report as JSON")
+    convert.add_argument(
+        "--option",
+        action="append",
+        default=[],
+        metavar="[FORMAT.]KEY=VALUE",
+        help="writer option, e.g. yolo.task=segment or coco.masks=polygon",
+    )
+    convert.add_argument(
+        "--rename", action="append", default=[], metavar="OLD=NEW", help="rename a category"
+    )
+    convert.add_argument(
+        "--exclude", action="append", default=[], metavar="CATEGORY", help="leave a category out"
+    )
+    convert.add_argument(
+        "--only-accepted",
+        action="store_true",
+        help="only items with an 'accept' review verdict (see `labelview review`)",
+    )
+    convert.add_argument(
+        "--json-report", type=Path, metavar="FILE", help="write the report as JSON"
+    )
     _add_read_options(convert)
 
     info = commands.add_parser("info", help="what an export holds")
@@ -68,21 +95,26 @@ def build_parser() -> argparse.ArgumentParser:
 def build_gui_parser() -> argparse.ArgumentParser:
     parser = _Parser(
         prog="labelview",
-        description="Open the labelview window. Subcommands: " + ", ".join(SUBCOMMANDS)
+        description="Open the labelview window. Subcommands: "
+        + ", ".join(SUBCOMMANDS)
         + " (labelview COMMAND --help).",
     )
     parser.add_argument("--version", action="version", version=f"labelview {__version__}")
     parser.add_argument("paths", type=Path, nargs="*", metavar="FILE", help="export to open")
     parser.add_argument("--demo", action="store_true", help="open the bundled demo export")
-    parser.add_argument("--screenshot", type=Path, metavar="OUT.png",
-                        help="render the window offscreen to OUT.png and exit")
+    parser.add_argument(
+        "--screenshot",
+        type=Path,
+        metavar="OUT.png",
+        help="render the window offscreen to OUT.png and exit",
+    )
     parser.add_argument("--item", type=int, default=0, metavar="N", help="item to show (0-based)")
     parser.add_argument("--frame", type=int, default=None, metavar="K", help="frame to show")
     _add_read_options(parser)
     return parser
 
 
-# --- progress on stderr --------------------------------------------------------------------------------
+# --- progress on stderr ---------------------------------------------------------------------------
 
 
 class _Progress:
@@ -114,7 +146,7 @@ class _Progress:
             sys.stderr.flush()
 
 
-# --- commands ------------------------------------------------------------------------------------------
+# --- commands -------------------------------------------------------------------------------------
 
 
 def _parse_options(pairs: list[str], targets: list[str]) -> dict[str, dict[str, object]]:
@@ -169,9 +201,18 @@ def cmd_convert(args: argparse.Namespace) -> int:
             item_filter = review.accepted_filter(source)
         try:
             report = convert(
-                source, out, args.to, from_format=args.from_format, options=options,
-                images_dir=args.images, ontology=args.ontology, url_map=args.url_map,
-                overwrite=args.force, item_filter=item_filter, rename=rename, exclude=args.exclude,
+                source,
+                out,
+                args.to,
+                from_format=args.from_format,
+                options=options,
+                images_dir=args.images,
+                ontology=args.ontology,
+                url_map=args.url_map,
+                overwrite=args.force,
+                item_filter=item_filter,
+                rename=rename,
+                exclude=args.exclude,
                 control=control,
             )
         except Exception as error:  # every failure becomes one readable line, never a traceback
@@ -185,8 +226,10 @@ def cmd_convert(args: argparse.Namespace) -> int:
         print(report.summary())
         failed |= bool(report.errors)
         if args.json_report:
-            path = args.json_report if len(args.input) == 1 else (
-                args.json_report.with_name(f"{args.json_report.stem}-{source.stem}.json")
+            path = (
+                args.json_report
+                if len(args.input) == 1
+                else (args.json_report.with_name(f"{args.json_report.stem}-{source.stem}.json"))
             )
             write_report(report, path)
     return EXIT_ERRORS if failed else EXIT_OK
@@ -224,7 +267,10 @@ def cmd_info(args: argparse.Namespace) -> int:
             print(f"  {fmt.name:<10} {verdict.confidence.name:<8} {verdict.reason}")
     progress = _Progress()
     ctx = ReadContext(
-        file=args.input, images_dir=args.images, ontology=args.ontology, url_map=args.url_map,
+        file=args.input,
+        images_dir=args.images,
+        ontology=args.ontology,
+        url_map=args.url_map,
         control=TaskControl(on_progress=progress, on_stage=progress.stage),
     )
     try:
@@ -236,24 +282,29 @@ def cmd_info(args: argparse.Namespace) -> int:
     progress.done()
     found = images.resolve(dataset, images_dir=args.images)
     counts = dataset.counts()
-    answers = sum(
-        1 for item in dataset.items for _ in walk(item.classifications)
-    ) + sum(1 for _, obj in dataset.objects() for _ in walk(obj.attributes))
+    answers = sum(1 for item in dataset.items for _ in walk(item.classifications)) + sum(
+        1 for _, obj in dataset.objects() for _ in walk(obj.attributes)
+    )
     frames = sum(len(item.frames) for item in dataset.items)
     if args.json:
-        print(json.dumps({
-            "file": str(args.input),
-            "format": dataset.format,
-            "verdicts": {fmt.name: [v.confidence.name, v.reason] for fmt, v in verdicts},
-            "items": len(dataset.items),
-            "frames": frames,
-            "images_found": found,
-            "objects": dataset.object_count,
-            "categories": dict(counts["category"]),
-            "shapes": dict(counts["kind"]),
-            "answers": answers,
-            "issues": [str(issue) for issue in dataset.issues],
-        }, indent=2))
+        print(
+            json.dumps(
+                {
+                    "file": str(args.input),
+                    "format": dataset.format,
+                    "verdicts": {fmt.name: [v.confidence.name, v.reason] for fmt, v in verdicts},
+                    "items": len(dataset.items),
+                    "frames": frames,
+                    "images_found": found,
+                    "objects": dataset.object_count,
+                    "categories": dict(counts["category"]),
+                    "shapes": dict(counts["kind"]),
+                    "answers": answers,
+                    "issues": [str(issue) for issue in dataset.issues],
+                },
+                indent=2,
+            )
+        )
     else:
         print(f"{args.input.name}: {formats.get(dataset.format).title}")
         print(f"  items: {len(dataset.items):,} ({frames:,} frames), images found: {found:,}")
@@ -291,7 +342,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return COMMANDS[args.command](args)
     args = build_gui_parser().parse_args(argv)
     try:
-        from labelview.gui import app  # the one lazy GUI import: the core never loads Qt
+        from labelview.gui import app  # noqa: TID251 - the one lazy GUI import
     except ImportError as error:
         print(f"error: the window cannot start: {error}", file=sys.stderr)
         return EXIT_ERRORS

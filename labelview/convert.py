@@ -1,4 +1,6 @@
-"""convert(): read any export, write it in one or more target formats. Shared by the CLI and the GUI."""
+"""convert(): read any export, write it in one or more target formats. Shared by the CLI and the
+GUI.
+"""
 
 from __future__ import annotations
 
@@ -36,8 +38,8 @@ class ConversionReport:
 
     def summary(self) -> str:
         lines = [
-            f"{self.source.name} ({self.format}): {self.items:,} items, {self.objects:,} objects read, "
-            f"{len(self.issues):,} issues"
+            f"{self.source.name} ({self.format}): {self.items:,} items, "
+            f"{self.objects:,} objects read, {len(self.issues):,} issues"
         ]
         for target in self.targets:
             lines.append(target.summary())
@@ -71,7 +73,8 @@ class ConversionReport:
 
 
 def writer_options(name: str, given: Mapping[str, Any] | BaseModel | None) -> BaseModel:
-    """Validate options for writer `name` against its options model (LabelviewError on bad values)."""
+    """Validate options for writer `name` against its options model (LabelviewError on bad values).
+    """
     fmt = formats.writer(name)
     if isinstance(given, fmt.options):
         return given
@@ -92,7 +95,9 @@ def select(
     rename: Mapping[str, str] | None = None,
     exclude: Sequence[str] = (),
 ) -> Dataset:
-    """A shallow view of `dataset` with items filtered and categories renamed or excluded (never mutates)."""
+    """A shallow view of `dataset` with items filtered and categories renamed or excluded (never
+    mutates).
+    """
     if item_filter is None and not rename and not exclude:
         return dataset
     rename = dict(rename or {})
@@ -144,7 +149,8 @@ def convert(
 ) -> ConversionReport:
     """Read `source` (or use an already-read `dataset`) and write it as each format in `to`.
 
-    One target writes straight into `out`; several write into `out/<format>/`. Every target's files are staged
+    One target writes straight into `out`; several write into `out/<format>/`. Every target's files
+    are staged
     and committed only when all targets succeeded — an error or a cancel leaves no output behind.
     """
     source = Path(source)

@@ -1,9 +1,13 @@
 """Find each item's image on disk.
 
-Exports name their images in many ways: a relative path, a bare file name, a URL, a URL-encoded name, with
-different letter case than the file system. We look, in order: the reference as a relative path under the
-images folder and beside the export; its base name there; then a one-time index of every image under those
-folders by lower-case name (and by lower-case relative path tail). Nothing is fetched from the network.
+Exports name their images in many ways: a relative path, a bare file name, a URL, a URL-encoded
+name, with
+different letter case than the file system. We look, in order: the reference as a relative path
+under the
+images folder and beside the export; its base name there; then a one-time index of every image under
+those
+folders by lower-case name (and by lower-case relative path tail). Nothing is fetched from the
+network.
 """
 
 from __future__ import annotations
@@ -22,7 +26,7 @@ _MAX_INDEXED = 500_000
 
 
 def reference_parts(reference: str) -> PurePosixPath:
-    """The path part of an image reference: URL path or file path, URL-decoded, with / separators."""
+    """The path part of an image reference (URL or file path), URL-decoded, with / separators."""
     text = reference.strip()
     if "://" in text:
         text = urlparse(text).path
@@ -69,14 +73,16 @@ class ImageFinder:
             # Several files share the name: prefer the one whose path ends like the reference.
             tail = [p.lower() for p in parts.parts]
             for match in matches:
-                if [p.lower() for p in match.parts[-len(tail):]] == tail:
+                if [p.lower() for p in match.parts[-len(tail) :]] == tail:
                     return match
             return matches[0]
         return None
 
 
 def default_roots(source: Path | None, images_dir: Path | None) -> list[Path]:
-    """Where to look: the user's images folder first, then the export's folder (and an `images/` in it)."""
+    """Where to look: the user's images folder first, then the export's folder (and an `images/` in
+    it).
+    """
     roots: list[Path] = []
     if images_dir is not None:
         roots.append(Path(images_dir))
@@ -87,11 +93,15 @@ def default_roots(source: Path | None, images_dir: Path | None) -> list[Path]:
 
 
 def resolve(dataset: Dataset, *, images_dir: Path | None = None) -> int:
-    """Set `image_path` on every item and frame whose image can be found; returns how many were found."""
+    """Set `image_path` on every item and frame whose image can be found; returns how many were
+    found.
+    """
     finder = ImageFinder(default_roots(dataset.source, images_dir))
     found = 0
     for item in dataset.items:
-        item.image_path = finder.find(item.image or item.name) if (item.image or item.name) else None
+        item.image_path = (
+            finder.find(item.image or item.name) if (item.image or item.name) else None
+        )
         found += item.image_path is not None
         for frame in item.frames:
             frame.image_path = finder.find(frame.image) if frame.image else None

@@ -1,8 +1,11 @@
-"""Safe output: names from input files never escape the folder, nothing is overwritten unless asked, and
+"""Safe output: names from input files never escape the folder, nothing is overwritten unless asked,
+and
 every file appears whole or not at all.
 
-Writers write through an OutputDir. Files are staged in a hidden folder inside the output folder and moved
-into place by `commit()` (a rename each, on the same file system); `discard()` — on error or cancel — removes
+Writers write through an OutputDir. Files are staged in a hidden folder inside the output folder and
+moved
+into place by `commit()` (a rename each, on the same file system); `discard()` — on error or cancel
+— removes
 the staging folder, so a cancelled conversion leaves no half-written output.
 """
 
@@ -22,7 +25,8 @@ _DRIVE = re.compile(r"^[A-Za-z]:")
 def safe_relative(name: str) -> PurePosixPath:
     """A relative POSIX path from a name taken from an input file; OutputError if it would escape.
 
-    Backslashes count as separators (Windows exports), drive letters and absolute paths are refused, and
+    Backslashes count as separators (Windows exports), drive letters and absolute paths are refused,
+    and
     `..` segments are refused rather than resolved.
     """
     text = str(name).replace("\\", "/")
@@ -44,7 +48,7 @@ class OutputDir:
         self._written: list[PurePosixPath] = []
         self._created_root = False
 
-    # -- naming -----------------------------------------------------------------------------------------
+    # -- naming ------------------------------------------------------------------------------------
 
     def safe_join(self, name: str) -> Path:
         """The final path for `name` inside the folder (OutputError when it would escape)."""
@@ -66,7 +70,7 @@ class OutputDir:
         self._written.append(relative)
         return relative, staged
 
-    # -- writing ----------------------------------------------------------------------------------------
+    # -- writing -----------------------------------------------------------------------------------
 
     def write_bytes(self, name: str, data: bytes) -> Path:
         """Stage `data` as `name`; returns the final path it will have after commit()."""
@@ -78,7 +82,7 @@ class OutputDir:
         return self.write_bytes(name, text.encode("utf-8"))
 
     def staged_path(self, name: str) -> tuple[Path, Path]:
-        """(staging path to write to, final path) — for writers that need a real file (PIL.save, …)."""
+        """(staging path to write to, final path), for writers needing a real file (PIL.save)."""
         relative, staged = self._stage_path(name)
         return staged, self.root.joinpath(*relative.parts)
 
@@ -98,10 +102,10 @@ class OutputDir:
     def written(self) -> list[Path]:
         return [self.root.joinpath(*relative.parts) for relative in self._written]
 
-    # -- finishing --------------------------------------------------------------------------------------
+    # -- finishing ---------------------------------------------------------------------------------
 
     def check_free(self, names: list[str]) -> None:
-        """Raise OutputError before any work if one of `names` exists and overwriting was not asked."""
+        """OutputError before any work if one of `names` exists and overwriting was not asked."""
         if self.overwrite:
             return
         taken = [str(self.safe_join(name)) for name in names if self.safe_join(name).exists()]
@@ -135,7 +139,9 @@ class OutputDir:
 
 
 def atomic_write(path: Path | str, data: bytes) -> None:
-    """Write one file atomically (temp file in the same folder, then rename) — for sidecars and reports."""
+    """Write one file atomically (temp file in the same folder, then rename) — for sidecars and
+    reports.
+    """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     handle, temp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)

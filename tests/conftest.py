@@ -16,7 +16,9 @@ SAMPLES = TESTS.parent.parent / "shared" / "samples"
 
 @pytest.fixture
 def samples() -> Path:
-    """../shared/samples beside the project; the test is skipped (with the reason) when it is absent."""
+    """../shared/samples beside the project; the test is skipped (with the reason) when it is
+    absent.
+    """
     if not SAMPLES.is_dir():
         pytest.skip(f"real samples not available: {SAMPLES} does not exist")
     return SAMPLES

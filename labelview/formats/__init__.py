@@ -20,8 +20,7 @@ from labelview.formats.base import (
 from labelview.model import Dataset
 
 # Order matters only to break ties between equally confident detections.
-_MODULES: tuple[str, ...] = (
-)
+_MODULES: tuple[str, ...] = ()
 
 FORMATS: dict[str, Format] = {}
 for _module_name in _MODULES:
@@ -69,7 +68,7 @@ def verdicts(path: Path | str) -> list[tuple[Format, Detection]]:
 
 
 def detect(path: Path | str) -> Format:
-    """The one format that claims `path`; FormatError (with every verdict) when none or several tie."""
+    """The one format claiming `path`; FormatError (with every verdict) when none or several tie."""
     path = Path(path)
     if not path.exists():
         raise FormatError(path.name, "", "no such file or folder")
@@ -91,7 +90,9 @@ def read(
     control: TaskControl | None = None,
     **options: object,
 ) -> Dataset:
-    """Read `path` (detecting its format unless given) into a Dataset; issues land in dataset.issues."""
+    """Read `path` (detecting its format unless given) into a Dataset; issues land in
+    dataset.issues.
+    """
     path = Path(path)
     fmt = get(format) if format else detect(path)
     if not fmt.readable:

@@ -59,7 +59,9 @@ class Probe:
     path: Path
     head: bytes = b""
     is_dir: bool = False
-    names: list[str] = field(default_factory=list)  # relative member names (folder walk or zip listing)
+    names: list[str] = field(
+        default_factory=list
+    )  # relative member names (folder walk or zip listing)
     size: int = 0
 
     @classmethod
@@ -112,7 +114,7 @@ class TaskControl:
     on_stage: Callable[[str], None] | None = None
 
     def stage(self, text: str) -> None:
-        """Announce a new phase ("Reading export.json", "Writing coco") to whoever shows progress."""
+        """Announce a new phase ("Reading export.json") to whoever shows progress."""
         if self.on_stage is not None:
             self.on_stage(text)
 
@@ -138,13 +140,27 @@ class ReadContext:
     control: TaskControl = field(default_factory=TaskControl)
     issues: list[Issue] = field(default_factory=list)
 
-    def warn(self, where: str, message: str, *, item: str | None = None, obj: str | None = None,
-             file: Path | str | None = None) -> None:
+    def warn(
+        self,
+        where: str,
+        message: str,
+        *,
+        item: str | None = None,
+        obj: str | None = None,
+        file: Path | str | None = None,
+    ) -> None:
         """Record a located warning; the reader keeps going."""
         self.issues.append(Issue(self._name(file), where, message, "warning", item, obj))
 
-    def error(self, where: str, message: str, *, item: str | None = None, obj: str | None = None,
-              file: Path | str | None = None) -> None:
+    def error(
+        self,
+        where: str,
+        message: str,
+        *,
+        item: str | None = None,
+        obj: str | None = None,
+        file: Path | str | None = None,
+    ) -> None:
         """Record a located error for a part that could not be read (the rest still loads)."""
         self.issues.append(Issue(self._name(file), where, message, "error", item, obj))
 
@@ -210,7 +226,9 @@ class NoOptions(BaseModel):
 
 
 class WriterOptions(BaseModel):
-    """Options every writer that places images understands; writers subclass it with their own fields."""
+    """Options every writer that places images understands; writers subclass it with their own
+    fields.
+    """
 
     model_config = ConfigDict(extra="forbid")
 
@@ -229,7 +247,9 @@ class Format:
     detect: Callable[[Probe], Detection]
     read: Reader | None = None
     write: Writer | None = None
-    options: type[BaseModel] = NoOptions  # writer options (the GUI builds its fields from this model)
+    options: type[BaseModel] = (
+        NoOptions  # writer options (the GUI builds its fields from this model)
+    )
     description: str = ""
 
     @property
@@ -241,12 +261,12 @@ class Format:
         return self.write is not None
 
 
-# --- helpers shared by readers ---------------------------------------------------------------------------
+# --- helpers shared by readers --------------------------------------------------------------------
 
 
 @contextmanager
 def gc_paused() -> Iterator[None]:
-    """Pause the cyclic GC while building millions of objects (it triples parse time on large JSON)."""
+    """Pause the cyclic GC while building many objects (it triples parse time on big JSON)."""
     was_enabled = gc.isenabled()
     gc.disable()
     try:
@@ -257,7 +277,9 @@ def gc_paused() -> Iterator[None]:
 
 
 def load_json(path: Path, ctx: ReadContext | None = None, data: bytes | None = None) -> Any:
-    """Parse a JSON file (or given bytes) with the GC paused; a located FormatError when it is not JSON."""
+    """Parse a JSON file (or given bytes) with the GC paused; a located FormatError when it is not
+    JSON.
+    """
     name = path.name
     try:
         raw = data if data is not None else path.read_bytes()

@@ -1,7 +1,9 @@
 """Nested answers: item-, frame- and object-level classifications and object attributes.
 
-One shape serves all of them: a question (`name`) with its answer (`value`) and the answers nested under the
-chosen option (`children`), to any depth. Frame-level answers carry the inclusive frame range they hold for.
+One shape serves all of them: a question (`name`) with its answer (`value`) and the answers nested
+under the
+chosen option (`children`), to any depth. Frame-level answers carry the inclusive frame range they
+hold for.
 """
 
 from __future__ import annotations
@@ -13,7 +15,9 @@ from typing import Any
 
 @dataclass(slots=True, eq=False)
 class Answer:
-    """One answered question: `value` is a scalar, a list (multi-select) or None; `children` nest under it."""
+    """One answered question: `value` is a scalar, a list (multi-select) or None; `children` nest
+    under it.
+    """
 
     name: str
     value: Any = None
@@ -40,7 +44,9 @@ def walk(answers: Iterable[Answer], prefix: str = "") -> Iterator[tuple[str, Ans
 
 
 def flatten(answers: Iterable[Answer], frame: int | None = None) -> dict[str, Any]:
-    """Nested answers as a flat {'question/sub-question': value} dict (for formats with flat attributes)."""
+    """Nested answers as a flat {'question/sub-question': value} dict (for formats with flat
+    attributes).
+    """
     flat: dict[str, Any] = {}
     for path, answer in walk(answers):
         if answer.applies_to(frame) and (answer.value is not None or not answer.children):

@@ -16,12 +16,13 @@ from labelview.model.objects import Category, ObjectLabel, Relation
 
 ItemKind = Literal["image", "group", "sequence", "video", "dicom", "other"]
 
-# Objects and answers are slotted dataclasses validated by the reader; pydantic must not walk a million of them.
+# Objects and answers are slotted dataclasses validated by the reader; pydantic must not walk a
+# million of them.
 _Unchecked = SkipValidation
 
 
 class Frame(BaseModel):
-    """One frame of a multi-frame item: a video frame, an image of a group/sequence, a DICOM slice."""
+    """One frame of a multi-frame item: video frame, image of a group/sequence, DICOM slice."""
 
     model_config = ConfigDict(arbitrary_types_allowed=True)
 
@@ -35,7 +36,7 @@ class Frame(BaseModel):
 
 
 class Item(BaseModel):
-    """One data unit of an export: an image, an image group or sequence, a video or a DICOM series."""
+    """One data unit of an export: image, image group or sequence, video or DICOM series."""
 
     model_config = ConfigDict(arbitrary_types_allowed=True, validate_assignment=False)
 
@@ -53,7 +54,9 @@ class Item(BaseModel):
     relations: Annotated[list[Relation], _Unchecked] = Field(default_factory=list)
     history: Annotated[list[StageEvent], _Unchecked] = Field(default_factory=list)
     status: str | None = None
-    labeler: str | None = None  # who labelled it (for filters); readers fill it when the export says
+    labeler: str | None = (
+        None  # who labelled it (for filters); readers fill it when the export says
+    )
     extra: dict[str, Any] = Field(default_factory=dict)
 
     def size_of(self, frame: int | None = None) -> tuple[int, int] | None:

@@ -1,14 +1,19 @@
 """Geometry kinds held by the model.
 
-The one coordinate convention of labelview (every reader converts to it at its boundary, nothing downstream
-guesses): float image pixels, origin at the top-left *corner* of the top-left pixel, x to the right, y down —
+The one coordinate convention of labelview (every reader converts to it at its boundary, nothing
+downstream
+guesses): float image pixels, origin at the top-left *corner* of the top-left pixel, x to the right,
+y down —
 the COCO convention, in which the box [0, 0, 1, 1] covers exactly the first pixel.
 
-Angles: `RotatedBox.angle` and `Ellipse.angle` are degrees, positive = clockwise on screen (y down), about the
+Angles: `RotatedBox.angle` and `Ellipse.angle` are degrees, positive = clockwise on screen (y down),
+about the
 shape's centre. A point p of the unrotated shape maps to c + R(θ)(p − c) with R = [[cos θ, −sin θ],
-[sin θ, cos θ]] applied in pixel space. This is CVAT's `rotation`, Ango's and (inferred) Encord's `theta`.
+[sin θ, cos θ]] applied in pixel space. This is CVAT's `rotation`, Ango's and (inferred) Encord's
+`theta`.
 
-Point lists are float64 numpy arrays of shape (N, 2). Geometry objects are slotted and frozen: a million of
+Point lists are float64 numpy arrays of shape (N, 2). Geometry objects are slotted and frozen: a
+million of
 them must fit in memory; validate once, in the reader.
 """
 
@@ -27,7 +32,7 @@ Bounds = tuple[float, float, float, float]  # x0, y0, x1, y1
 
 
 def as_points(points: Any) -> np.ndarray:
-    """Coerce a point list ([[x, y], …], a flat [x, y, …] list or an array) to a float (N, 2) array."""
+    """Coerce a point list ([[x, y], …], flat [x, y, …] or an array) to a float (N, 2) array."""
     array = np.asarray(points, dtype=np.float64)
     if array.ndim == 1:
         if array.size % 2:
@@ -114,9 +119,7 @@ class RotatedBox:
     def corners(self) -> np.ndarray:
         """Corners of the rotated box, starting at the unrotated top-left, clockwise on screen."""
         hw, hh = self.w / 2, self.h / 2
-        local = np.array(
-            [[-hw, -hh], [hw, -hh], [hw, hh], [-hw, hh]], dtype=np.float64
-        ) + (self.cx, self.cy)
+        local = (*np.array([[-hw, -hh], [hw, -hh], [hw, hh], [-hw, hh]], dtype=np.float64), self.cx, self.cy)
         return rotate_points(local, self.cx, self.cy, self.angle)
 
     def bounds(self) -> Bounds:
@@ -129,7 +132,9 @@ class RotatedBox:
 
 @dataclass(frozen=True, slots=True, eq=False)
 class PolygonPart:
-    """One connected part of a polygon: an outer ring and the holes cut out of it (rings are not closed)."""
+    """One connected part of a polygon: an outer ring and the holes cut out of it (rings are not
+    closed).
+    """
 
     outer: np.ndarray
     holes: tuple[np.ndarray, ...] = ()
@@ -216,7 +221,9 @@ class Point:
 
 @dataclass(frozen=True, slots=True)
 class Ellipse:
-    """Ellipse centred on (cx, cy) with radii rx (along its own x axis) and ry, rotated like RotatedBox."""
+    """Ellipse centred on (cx, cy) with radii rx (along its own x axis) and ry, rotated like
+    RotatedBox.
+    """
 
     cx: float
     cy: float
@@ -237,13 +244,15 @@ class Ellipse:
         return _bounds_of(self.to_points(256))
 
 
-# Keypoint visibility, as in COCO: 0 = not labelled (absent), 1 = labelled but occluded, 2 = visible.
+# Keypoint visibility, as in COCO: 0 = not labelled (absent), 1 = labelled but occluded, 2 =
+# visible.
 ABSENT, OCCLUDED, VISIBLE = 0, 1, 2
 
 
 @dataclass(frozen=True, slots=True, eq=False)
 class Keypoints:
-    """Named points with COCO visibility (0 absent, 1 occluded, 2 visible); absent points hold (0, 0).
+    """Named points with COCO visibility (0 absent, 1 occluded, 2 visible); absent points hold (0,
+    0).
 
     `names[i]` names `points[i]`; the category's Skeleton gives the edges between them.
     """
@@ -281,8 +290,10 @@ class Keypoints:
 class Mask:
     """A binary mask kept encoded; decodes on demand.
 
-    `height`/`width` are the image size; `source` decodes to a bool array of that shape (a reader whose
-    masks are patches pastes them in its loader). Area and bbox come from the encoding where it allows
+    `height`/`width` are the image size; `source` decodes to a bool array of that shape (a reader
+    whose
+    masks are patches pastes them in its loader). Area and bbox come from the encoding where it
+    allows
     (RLE), without decoding.
     """
 
@@ -316,7 +327,7 @@ class Mask:
 
 
 class MaskSource:
-    """How a Mask's pixels are stored. Subclasses override `decode`; the rest has generic fallbacks."""
+    """How a Mask's pixels are stored. Subclasses override `decode`; the rest has fallbacks."""
 
     __slots__ = ()
 
@@ -390,7 +401,9 @@ class ArrayMask(MaskSource):
 
 
 class LazyMask(MaskSource):
-    """Pixels produced by a loader called on demand (a PNG file, a data URL, one colour of a bitmap)."""
+    """Pixels produced by a loader called on demand (a PNG file, a data URL, one colour of a
+    bitmap).
+    """
 
     __slots__ = ("describe", "loader")
 
@@ -411,5 +424,12 @@ class LazyMask(MaskSource):
 Geometry = Box | RotatedBox | Polygon | Polyline | Point | Ellipse | Keypoints | Mask
 
 SHAPE_KINDS: tuple[str, ...] = (
-    "box", "rotated_box", "polygon", "polyline", "point", "ellipse", "keypoints", "mask",
+    "box",
+    "rotated_box",
+    "polygon",
+    "polyline",
+    "point",
+    "ellipse",
+    "keypoints",
+    "mask",
 )

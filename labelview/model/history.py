@@ -8,7 +8,7 @@ from typing import Any
 
 @dataclass(slots=True, eq=False)
 class StageEvent:
-    """One step in an item's life: a stage completed, a review verdict, an export, a status change."""
+    """One step in an item's life: a stage done, a review verdict, an export, a status change."""
 
     stage: str | None = None  # e.g. "Label", "Review 1", "Complete"
     actor: str | None = None  # who did it (email or name)

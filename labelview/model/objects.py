@@ -46,7 +46,9 @@ class ObjectLabel:
     category: str
     geometry: Geometry | None  # None for labels with no drawable shape (kept in `extra`)
     id: str | None = None  # the source's id (objectHash, objectId, annotation id, …)
-    frame: int | None = None  # frame index for videos / groups / sequences / DICOM; None for single images
+    frame: int | None = (
+        None  # frame index for videos / groups / sequences / DICOM; None for single images
+    )
     track: str | None = None
     attributes: list[Answer] = field(default_factory=list)
     confidence: float | None = None
@@ -65,7 +67,9 @@ class ObjectLabel:
 
 @dataclass(slots=True, eq=False)
 class Relation:
-    """A named relation between objects (by ObjectLabel.id); directed relations read members[0] → rest."""
+    """A named relation between objects (by ObjectLabel.id); directed relations read members[0] →
+    rest.
+    """
 
     name: str
     members: tuple[str, ...]

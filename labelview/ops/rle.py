@@ -1,8 +1,12 @@
-"""Run-length encodings: COCO's (via pycocotools) and Encord's row-major variant of the same string codec.
+"""Run-length encodings: COCO's (via pycocotools) and Encord's row-major variant of the same string
+codec.
 
-COCO RLE walks pixels column by column (Fortran order) with `size = [height, width]`; the first run counts
-zeros. Encord's `rleString` uses the very same string codec but walks pixels row by row. pycocotools can
-decode a row-major string if asked for the transposed size — the trick Encord's own SDK uses — so both go
+COCO RLE walks pixels column by column (Fortran order) with `size = [height, width]`; the first run
+counts
+zeros. Encord's `rleString` uses the very same string codec but walks pixels row by row. pycocotools
+can
+decode a row-major string if asked for the transposed size — the trick Encord's own SDK uses — so
+both go
 through the C implementation; the pure-Python codec below is for validation and for the run counts.
 """
 
@@ -17,10 +21,10 @@ RLE = dict  # {"size": [h, w], "counts": str | list[int]}
 
 
 class RleError(ValueError):
-    """An RLE that cannot be decoded (runs that don't add up, a truncated string, a negative run)."""
+    """An undecodable RLE (runs that don't add up, a truncated string, a negative run)."""
 
 
-# --- the string codec (COCO maskApi.c rleToString / rleFrString) --------------------------------------
+# --- the string codec (COCO maskApi.c rleToString / rleFrString) ----------------------------------
 
 
 def string_to_counts(string: str) -> list[int]:
@@ -68,7 +72,7 @@ def counts_to_string(counts: Sequence[int]) -> str:
     return "".join(out)
 
 
-# --- COCO RLE --------------------------------------------------------------------------------------------
+# --- COCO RLE -------------------------------------------------------------------------------------
 
 
 def _check_size(size: object) -> tuple[int, int]:
@@ -107,7 +111,10 @@ def _check_runs(runs: Sequence[int], pixels: int) -> None:
 
 def _c_rle(rle: RLE) -> dict:
     counts = rle["counts"]
-    return {"size": list(rle["size"]), "counts": counts.encode("ascii") if isinstance(counts, str) else counts}
+    return {
+        "size": list(rle["size"]),
+        "counts": counts.encode("ascii") if isinstance(counts, str) else counts,
+    }
 
 
 def encode_coco(mask: np.ndarray) -> RLE:
@@ -140,7 +147,7 @@ def uncompressed_counts(mask: np.ndarray) -> list[int]:
 
 
 def runs_of(flat: np.ndarray) -> list[int]:
-    """Alternating run lengths of a flat bool array, starting with a (possibly empty) run of zeros."""
+    """Alternating run lengths of a flat bool array, starting with a (maybe empty) zero run."""
     flat = np.asarray(flat, dtype=bool)
     if not flat.size:
         return [0]
@@ -152,13 +159,14 @@ def runs_of(flat: np.ndarray) -> list[int]:
     return runs
 
 
-# --- Encord's row-major variant -----------------------------------------------------------------------
+# --- Encord's row-major variant -------------------------------------------------------------------
 
 
 def decode_row_major(string: str, height: int, width: int) -> np.ndarray:
     """Decode Encord's row-major `rleString` to a (height, width) bool array.
 
-    Runs summing to less than height·width are padded with background; more raises RleError (Encord's SDK
+    Runs summing to less than height·width are padded with background; more raises RleError
+    (Encord's SDK
     crashes there).
     """
     runs = string_to_counts(string) if string else [height * width]
@@ -169,9 +177,14 @@ def decode_row_major(string: str, height: int, width: int) -> np.ndarray:
     if total > pixels:
         raise RleError(f"RLE runs sum to {total}, more than height·width = {pixels}")
     if total < pixels:
-        runs = [*runs, pixels - total] if len(runs) % 2 == 0 else [*runs[:-1], runs[-1] + pixels - total]
+        runs = (
+            [*runs, pixels - total]
+            if len(runs) % 2 == 0
+            else [*runs[:-1], runs[-1] + pixels - total]
+        )
         string = counts_to_string(runs)
-    # pycocotools decodes column-major; asking for the transposed size yields the row-major mask, transposed.
+    # pycocotools decodes column-major; asking for the transposed size yields the row-major mask,
+    # transposed.
     decoded = coco_mask.decode({"size": [width, height], "counts": string.encode("ascii")})
     return decoded.T.astype(bool)
 
@@ -191,7 +204,7 @@ def row_major_to_coco(string: str, height: int, width: int) -> RLE:
     return encode_coco(decode_row_major(string, height, width))
 
 
-# --- polygons ↔ masks (pycocotools' rasteriser, so areas agree with COCO tooling) ---------------------
+# --- polygons ↔ masks (pycocotools' rasteriser, so areas agree with COCO tooling) -----------------
 
 
 def rings_to_rle(rings: Sequence[np.ndarray], height: int, width: int) -> RLE:
@@ -203,8 +216,10 @@ def rings_to_rle(rings: Sequence[np.ndarray], height: int, width: int) -> RLE:
     return {"size": [height, width], "counts": merged["counts"].decode("ascii")}
 
 
-def polygon_to_mask(parts: Sequence[tuple[np.ndarray, Sequence[np.ndarray]]], height: int, width: int) -> np.ndarray:
-    """Rasterise polygon parts (outer ring, holes) to a bool mask: union of (outer minus its holes)."""
+def polygon_to_mask(
+    parts: Sequence[tuple[np.ndarray, Sequence[np.ndarray]]], height: int, width: int
+) -> np.ndarray:
+    """Rasterise polygon parts (outer ring, holes): the union of (outer minus its holes)."""
     mask = np.zeros((height, width), dtype=bool)
     for outer, holes in parts:
         part = decode_coco(rings_to_rle([outer], height, width))

@@ -119,7 +119,8 @@ class RotatedBox:
     def corners(self) -> np.ndarray:
         """Corners of the rotated box, starting at the unrotated top-left, clockwise on screen."""
         hw, hh = self.w / 2, self.h / 2
-        local = (*np.array([[-hw, -hh], [hw, -hh], [hw, hh], [-hw, hh]], dtype=np.float64), self.cx, self.cy)
+        offsets = np.array([[-hw, -hh], [hw, -hh], [hw, hh], [-hw, hh]], dtype=np.float64)
+        local = offsets + np.array([self.cx, self.cy])
         return rotate_points(local, self.cx, self.cy, self.angle)
 
     def bounds(self) -> Bounds:

@@ -89,6 +89,18 @@ def build_parser() -> argparse.ArgumentParser:
     _add_read_options(info)
 
     commands.add_parser("formats", help="list the formats labelview reads and writes")
+
+    review = commands.add_parser("review", help="spot-check verdicts saved beside an export")
+    review_commands = review.add_subparsers(dest="review_command", metavar="ACTION", required=True)
+    export = review_commands.add_parser("export", help="write the verdicts as CSV or JSON")
+    export.add_argument("input", type=Path, help="the reviewed export file or folder")
+    export.add_argument(
+        "-o", "--out", type=Path, metavar="FILE", help="output file (default: stdout)"
+    )
+    export.add_argument(
+        "--format", choices=("csv", "json"), help="default: from the suffix, else csv"
+    )
+    export.add_argument("--force", action="store_true", help="overwrite an existing output file")
     return parser
 
 
@@ -329,15 +341,41 @@ def cmd_formats(_args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-COMMANDS = {"convert": cmd_convert, "info": cmd_info, "formats": cmd_formats}
+def cmd_review(args: argparse.Namespace) -> int:
+    from labelview import review
+    from labelview.errors import LabelviewError
+    from labelview.output import atomic_write
+
+    try:
+        log = review.ReviewLog.load(args.input)
+    except LabelviewError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return EXIT_ERRORS
+    if not log.path.exists():
+        print(
+            f"error: {args.input}: no review verdicts saved ({log.path.name} not found)",
+            file=sys.stderr,
+        )
+        return EXIT_ERRORS
+    kind = args.format or ("json" if args.out and args.out.suffix.lower() == ".json" else "csv")
+    text = log.to_json() if kind == "json" else log.to_csv()
+    if args.out is None:
+        sys.stdout.write(text)
+        return EXIT_OK
+    if args.out.exists() and not args.force:
+        print(f"error: {args.out} exists; pass --force to overwrite", file=sys.stderr)
+        return EXIT_ERRORS
+    atomic_write(args.out, text.encode("utf-8"))
+    print(f"{len(log.rows()):,} verdicts written to {args.out}")
+    return EXIT_OK
+
+
+COMMANDS = {"convert": cmd_convert, "info": cmd_info, "formats": cmd_formats, "review": cmd_review}
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     if argv and argv[0] in SUBCOMMANDS:
-        if argv[0] == "review" and "review" not in COMMANDS:
-            print("labelview review: not available in this build", file=sys.stderr)
-            return EXIT_USAGE
         args = build_parser().parse_args(argv)
         return COMMANDS[args.command](args)
     args = build_gui_parser().parse_args(argv)

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-if TYPE_CHECKING:
-    from labelview.model.classifications import Answer
-    from labelview.model.geometry import Geometry
+# Imported at run time: pydantic resolves these annotations when Item's schema is built.
+from labelview.model.classifications import Answer
+from labelview.model.geometry import Geometry
 
 Source = Literal["manual", "model"]
 Rgb = tuple[int, int, int]

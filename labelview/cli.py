@@ -1,7 +1,8 @@
 """Command line: `labelview [FILE]` opens the window; `labelview convert|info|formats|review` work
 headless.
 
-Exit codes: 0 ok, 1 errors (unreadable input, errors reported while reading or writing), 2 usage.
+Exit codes: 0 ok, 1 errors (unreadable input, errors reported while reading or writing; with
+`convert --strict` any reading issue), 2 usage, 130 interrupted.
 Only this module prints.
 """
 
@@ -18,6 +19,7 @@ from labelview import __version__
 
 SUBCOMMANDS = ("convert", "info", "formats", "review")
 EXIT_OK, EXIT_ERRORS, EXIT_USAGE = 0, 1, 2
+EXIT_INTERRUPTED = 130  # the shell's convention for SIGINT
 
 
 class _Parser(argparse.ArgumentParser):
@@ -26,6 +28,13 @@ class _Parser(argparse.ArgumentParser):
 
 def _add_read_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--images", type=Path, metavar="DIR", help="folder holding the images")
+    parser.add_argument(
+        "--read-option",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="reader option, e.g. labelset=ground-truth (Segments.ai) or one_based=true (VOC)",
+    )
     parser.add_argument(
         "--ontology",
         type=Path,
@@ -79,6 +88,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     convert.add_argument(
         "--json-report", type=Path, metavar="FILE", help="write the report as JSON"
+    )
+    convert.add_argument(
+        "--strict",
+        action="store_true",
+        help="exit with 1 when reading reported any issue (skipped objects, unknown shapes), "
+        "not only errors",
     )
     _add_read_options(convert)
 
@@ -180,6 +195,20 @@ def _parse_options(pairs: list[str], targets: list[str]) -> dict[str, dict[str, 
     return options
 
 
+def _read_options(pairs: list[str]) -> dict[str, object]:
+    """--read-option KEY=VALUE pairs; values parse as JSON when they can (true, 3, "x")."""
+    options: dict[str, object] = {}
+    for pair in pairs:
+        key, sep, raw = pair.partition("=")
+        if not sep or not key:
+            raise ValueError(f"--read-option {pair!r}: expected KEY=VALUE")
+        try:
+            options[key] = json.loads(raw)
+        except json.JSONDecodeError:
+            options[key] = raw
+    return options
+
+
 def _pairs(values: list[str], flag: str) -> dict[str, str]:
     result = {}
     for value in values:
@@ -197,6 +226,7 @@ def cmd_convert(args: argparse.Namespace) -> int:
     try:
         options = _parse_options(args.option, args.to)
         rename = _pairs(args.rename, "--rename")
+        read_options = _read_options(args.read_option)
     except ValueError as error:
         print(f"labelview convert: {error}", file=sys.stderr)
         return EXIT_USAGE
@@ -221,6 +251,7 @@ def cmd_convert(args: argparse.Namespace) -> int:
                 images_dir=args.images,
                 ontology=args.ontology,
                 url_map=args.url_map,
+                read_options=read_options,
                 overwrite=args.force,
                 item_filter=item_filter,
                 rename=rename,
@@ -236,7 +267,7 @@ def cmd_convert(args: argparse.Namespace) -> int:
         reports.append(report)
         _print_issues(report.issues)
         print(report.summary())
-        failed |= bool(report.errors)
+        failed |= bool(report.errors) or (args.strict and bool(report.issues))
         if args.json_report:
             path = (
                 args.json_report
@@ -278,7 +309,13 @@ def cmd_info(args: argparse.Namespace) -> int:
         for fmt, verdict in verdicts:
             print(f"  {fmt.name:<10} {verdict.confidence.name:<8} {verdict.reason}")
     progress = _Progress()
+    try:
+        read_options = _read_options(args.read_option)
+    except ValueError as error:
+        print(f"labelview info: {error}", file=sys.stderr)
+        return EXIT_USAGE
     ctx = ReadContext(
+        options=read_options,
         file=args.input,
         images_dir=args.images,
         ontology=args.ontology,
@@ -377,7 +414,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     if argv and argv[0] in SUBCOMMANDS:
         args = build_parser().parse_args(argv)
-        return COMMANDS[args.command](args)
+        try:
+            return COMMANDS[args.command](args)
+        except KeyboardInterrupt:  # Ctrl-C: staged output is already discarded; no traceback
+            print("\nlabelview: interrupted", file=sys.stderr)
+            return EXIT_INTERRUPTED
     args = build_gui_parser().parse_args(argv)
     try:
         from labelview.gui import app  # noqa: TID251 - the one lazy GUI import

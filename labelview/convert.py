@@ -73,8 +73,7 @@ class ConversionReport:
 
 
 def writer_options(name: str, given: Mapping[str, Any] | BaseModel | None) -> BaseModel:
-    """Validate options for writer `name` against its options model (LabelviewError on bad values).
-    """
+    """Validate options for writer `name` against its options model (LabelviewError if bad)."""
     fmt = formats.writer(name)
     if isinstance(given, fmt.options):
         return given
@@ -140,6 +139,7 @@ def convert(
     images_dir: Path | None = None,
     ontology: Path | None = None,
     url_map: Path | None = None,
+    read_options: Mapping[str, Any] | None = None,
     overwrite: bool = False,
     item_filter: ItemFilter | None = None,
     rename: Mapping[str, str] | None = None,
@@ -155,7 +155,8 @@ def convert(
     """
     source = Path(source)
     out = Path(out)
-    targets = [to] if isinstance(to, str) else list(to)
+    # The same target twice would write one folder twice.
+    targets = [to] if isinstance(to, str) else list(dict.fromkeys(to))
     if not targets:
         raise LabelviewError("no target format given")
     control = control or TaskControl()
@@ -166,7 +167,12 @@ def convert(
         from labelview.formats.base import ReadContext
 
         ctx = ReadContext(
-            file=source, images_dir=images_dir, ontology=ontology, url_map=url_map, control=control
+            file=source,
+            images_dir=images_dir,
+            ontology=ontology,
+            url_map=url_map,
+            options=dict(read_options or {}),
+            control=control,
         )
         dataset = formats.read(source, format=from_format, ctx=ctx)
     from labelview import images
@@ -182,6 +188,7 @@ def convert(
     chosen = select(dataset, item_filter=item_filter, rename=rename, exclude=exclude)
 
     outputs = []
+    out_existed = out.exists()
     try:
         for name in targets:
             fmt = formats.writer(name)
@@ -200,6 +207,9 @@ def convert(
     except BaseException:  # errors, Cancelled, KeyboardInterrupt: nothing half-written stays
         for output in outputs:
             output.discard()
+        # Several targets live in out/<format>/: drop the parent folder too if we made it.
+        if not out_existed and out.is_dir() and not any(out.iterdir()):
+            out.rmdir()
         raise
     return report
 

@@ -62,8 +62,11 @@ class ImageFinder:
         parts = reference_parts(reference)
         if not parts.name:
             return None
+        # A reference with `..` must not reach outside the folders searched: use its name only.
+        escapes = ".." in parts.parts
         for root in self.roots:
-            for candidate in (root.joinpath(*parts.parts), root / parts.name):
+            joined = () if escapes else (root.joinpath(*parts.parts),)
+            for candidate in (*joined, root / parts.name):
                 if candidate.is_file():
                     return candidate
         matches = self._index().get(parts.name.lower(), [])
@@ -99,12 +102,15 @@ def resolve(dataset: Dataset, *, images_dir: Path | None = None) -> int:
     finder = ImageFinder(default_roots(dataset.source, images_dir))
     found = 0
     for item in dataset.items:
-        item.image_path = (
-            finder.find(item.image or item.name) if (item.image or item.name) else None
-        )
+        # Keep what a reader already resolved (a URL map, an SDK download layout).
+        if item.image_path is None or not item.image_path.is_file():
+            item.image_path = (
+                finder.find(item.image or item.name) if (item.image or item.name) else None
+            )
         found += item.image_path is not None
         for frame in item.frames:
-            frame.image_path = finder.find(frame.image) if frame.image else None
+            if frame.image_path is None or not frame.image_path.is_file():
+                frame.image_path = finder.find(frame.image) if frame.image else None
             found += frame.image_path is not None
     return found
 

@@ -38,6 +38,26 @@ def safe_relative(name: str) -> PurePosixPath:
     return PurePosixPath(*parts)
 
 
+def is_safe(name: str) -> bool:
+    """True when `name` can be written as is (safe_relative accepts it)."""
+    try:
+        safe_relative(name)
+    except OutputError:
+        return False
+    return True
+
+
+def sanitised(name: str) -> PurePosixPath | None:
+    """`name` made safe to write under an output folder: separators unified, drive letters, leading
+    slashes, `.` and `..` segments dropped (`../../x.jpg` -> `x.jpg`); None when nothing is left.
+
+    For writers that must keep going with an unsafe name from an input file (and report it).
+    """
+    text = _DRIVE.sub("", str(name).replace("\\", "/").replace("\x00", ""))
+    parts = [part for part in text.split("/") if part not in ("", ".", "..")]
+    return PurePosixPath(*parts) if parts else None
+
+
 class OutputDir:
     """An output folder that stages writes and commits them atomically."""
 
@@ -46,6 +66,7 @@ class OutputDir:
         self.overwrite = overwrite
         self._staging: Path | None = None
         self._written: list[PurePosixPath] = []
+        self._seen: set[PurePosixPath] = set()  # _written as a set: O(1) checks for 100k files
         self._created_root = False
 
     # -- naming ------------------------------------------------------------------------------------
@@ -57,7 +78,7 @@ class OutputDir:
     def _stage_path(self, name: str) -> tuple[PurePosixPath, Path]:
         relative = safe_relative(name)
         final = self.root.joinpath(*relative.parts)
-        if relative in self._written:
+        if relative in self._seen:
             raise OutputError(f"{relative} written twice in one conversion")
         if final.exists() and not self.overwrite:
             raise OutputError(f"{final} exists; pass --force to overwrite")
@@ -68,6 +89,7 @@ class OutputDir:
         staged = self._staging.joinpath(*relative.parts)
         staged.parent.mkdir(parents=True, exist_ok=True)
         self._written.append(relative)
+        self._seen.add(relative)
         return relative, staged
 
     # -- writing -----------------------------------------------------------------------------------
@@ -97,6 +119,10 @@ class OutputDir:
         else:
             shutil.copyfile(source, staged)
         return self.root.joinpath(*relative.parts)
+
+    def has(self, name: str) -> bool:
+        """True when `name` was already written in this conversion."""
+        return safe_relative(name) in self._seen
 
     @property
     def written(self) -> list[Path]:

@@ -20,7 +20,19 @@ from labelview.formats.base import (
 from labelview.model import Dataset
 
 # Order matters only to break ties between equally confident detections.
-_MODULES: tuple[str, ...] = ()
+_MODULES: tuple[str, ...] = (
+    "cvat",
+    "masks",
+    "ango",
+    "encord",
+    "segments",
+    "datagym",
+    "coco",
+    "dataloop",
+    "yolo",
+    "voc",
+    "labelme",
+)
 
 FORMATS: dict[str, Format] = {}
 for _module_name in _MODULES:

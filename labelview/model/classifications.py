@@ -48,9 +48,17 @@ def flatten(answers: Iterable[Answer], frame: int | None = None) -> dict[str, An
     attributes).
     """
     flat: dict[str, Any] = {}
-    for path, answer in walk(answers):
-        if answer.applies_to(frame) and (answer.value is not None or not answer.children):
-            flat[path] = answer.value
+
+    def visit(level: Iterable[Answer], prefix: str) -> None:
+        for answer in level:
+            if not answer.applies_to(frame):
+                continue  # nor do the answers nested under it
+            path = f"{prefix}/{answer.name}" if prefix else answer.name
+            if answer.value is not None or not answer.children:
+                flat[path] = answer.value
+            visit(answer.children, path)
+
+    visit(answers, "")
     return flat
 
 

@@ -242,7 +242,12 @@ class Ellipse:
         return Polygon((PolygonPart(self.to_points(segments)),))
 
     def bounds(self) -> Bounds:
-        return _bounds_of(self.to_points(256))
+        """Exact extent of the rotated ellipse (not of a sampled outline)."""
+        theta = math.radians(self.angle)
+        cos, sin = math.cos(theta), math.sin(theta)
+        half_w = math.hypot(self.rx * cos, self.ry * sin)
+        half_h = math.hypot(self.rx * sin, self.ry * cos)
+        return self.cx - half_w, self.cy - half_h, self.cx + half_w, self.cy + half_h
 
 
 # Keypoint visibility, as in COCO: 0 = not labelled (absent), 1 = labelled but occluded, 2 =
@@ -387,6 +392,25 @@ class RowMajorRle(MaskSource):
         from labelview.ops import rle
 
         return rle.row_major_area(self.string)
+
+    def bbox(self, height: int, width: int, mask: Mask) -> tuple[float, float, float, float]:
+        """x, y, w, h of the set pixels from the runs alone (no decode)."""
+        from labelview.ops import rle
+
+        runs = np.asarray(rle.string_to_counts(self.string) if self.string else [], np.int64)
+        ends = np.cumsum(runs)
+        first, last = (ends - runs)[1::2], ends[1::2] - 1  # foreground runs, inclusive
+        keep = last >= first
+        first, last = first[keep], last[keep]
+        if not first.size or width <= 0:
+            return 0.0, 0.0, 0.0, 0.0
+        row0, col0 = np.divmod(first, width)
+        row1, col1 = np.divmod(last, width)
+        one_row = row0 == row1  # a run over a row break covers column 0 and the last column
+        x0 = int(np.where(one_row, col0, 0).min())
+        x1 = int(np.where(one_row, col1, width - 1).max())
+        y0, y1 = int(row0.min()), int(row1.max())
+        return float(x0), float(y0), float(x1 - x0 + 1), float(y1 - y0 + 1)
 
 
 class ArrayMask(MaskSource):

@@ -169,7 +169,10 @@ def decode_row_major(string: str, height: int, width: int) -> np.ndarray:
     (Encord's SDK
     crashes there).
     """
-    runs = string_to_counts(string) if string else [height * width]
+    if not string:
+        # An empty string is an empty mask (pycocotools would read "" as garbage).
+        return np.zeros((height, width), dtype=bool)
+    runs = string_to_counts(string)
     if any(run < 0 for run in runs):
         raise RleError("RLE has a negative run")
     total = sum(runs)

@@ -1,0 +1,1 @@
+"""The image canvas: view (ViewBox, picking), layers (batched overlays), palette (colours)."""

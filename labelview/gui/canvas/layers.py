@@ -1,0 +1,451 @@
+"""Model objects → batched graphics items: one path per (category, shape kind), not one per object.
+
+20,000 per-object QGraphicsItems take seconds to create and to repaint; one QPainterPath per
+(category, kind), built from numpy arrays with pyqtgraph's arrayToQPath and a connect array, takes
+milliseconds. Rings are oriented (outer rings one way, holes the other) and filled with the
+winding rule: holes stay holes, and two overlapping objects of one class stay filled where an
+odd-even fill would cancel their overlap out.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import QPointF, QRectF, Qt
+from PySide6.QtGui import QBrush, QColor, QFont, QFontMetricsF, QPainterPath, QPen
+from PySide6.QtWidgets import QGraphicsItem, QGraphicsPathItem
+
+from labelview.gui.canvas.palette import color_for
+from labelview.model import Category, ObjectLabel
+from labelview.model.geometry import (
+    OCCLUDED,
+    VISIBLE,
+    Box,
+    Ellipse,
+    Keypoints,
+    Mask,
+    Point,
+    Polygon,
+    Polyline,
+    RotatedBox,
+)
+
+ELLIPSE_SEGMENTS = 48
+Z_IMAGE, Z_MASK, Z_AREA, Z_LINE, Z_EDGE, Z_POINT, Z_TEXT, Z_HOVER, Z_SELECTED = (
+    0,
+    5,
+    10,
+    20,
+    25,
+    30,
+    40,
+    50,
+    60,
+)
+
+
+# --- numpy → QPainterPath ------------------------------------------------------------------------
+
+
+def rings_path(
+    rings: Sequence[np.ndarray], holes: Sequence[bool] | np.ndarray = ()
+) -> QPainterPath:
+    """Closed rings as one path: outer rings clockwise on screen, holes counter-clockwise."""
+    if not rings:
+        return QPainterPath()
+    lengths = np.fromiter((len(ring) for ring in rings), dtype=np.int64, count=len(rings))
+    points = np.concatenate(rings).astype(np.float64, copy=False)
+    count = len(rings)
+    starts = np.zeros(count, dtype=np.int64)
+    np.cumsum(lengths[:-1], out=starts[1:])
+    ring_of = np.repeat(np.arange(count), lengths)
+    position = np.arange(len(points)) - starts[ring_of]
+    # Shoelace sign per ring (y down: positive = clockwise on screen).
+    following = starts[ring_of] + (position + 1) % lengths[ring_of]
+    cross = points[:, 0] * points[following, 1] - points[following, 0] * points[:, 1]
+    signed = np.add.reduceat(cross, starts) if len(points) else np.zeros(count)
+    want_clockwise = ~np.asarray(holes, dtype=bool) if len(holes) else np.ones(count, dtype=bool)
+    flip = (signed > 0) != want_clockwise
+    flipped_position = np.where(flip[ring_of], lengths[ring_of] - 1 - position, position)
+    ordered = points[starts[ring_of] + flipped_position]
+    # Each ring closes back on its first point; the next ring starts unconnected.
+    out_starts = starts + np.arange(count)
+    total = len(points) + count
+    xy = np.empty((total, 2))
+    body = out_starts[ring_of] + position
+    xy[body] = ordered
+    closing = out_starts + lengths
+    xy[closing] = ordered[starts]
+    connect = np.ones(total, dtype=np.int32)
+    connect[closing] = 0
+    path = pg.arrayToQPath(xy[:, 0], xy[:, 1], connect=connect, finiteCheck=False)
+    path.setFillRule(Qt.FillRule.WindingFill)
+    return path
+
+
+def lines_path(lines: Sequence[np.ndarray]) -> QPainterPath:
+    """Open polylines as one path."""
+    if not lines:
+        return QPainterPath()
+    points = np.concatenate(lines).astype(np.float64, copy=False)
+    connect = np.ones(len(points), dtype=np.int32)
+    ends = np.cumsum([len(line) for line in lines]) - 1
+    connect[ends] = 0
+    return pg.arrayToQPath(points[:, 0], points[:, 1], connect=connect, finiteCheck=False)
+
+
+def segments_path(starts: np.ndarray, ends: np.ndarray) -> QPainterPath:
+    """Separate segments starts[i] → ends[i] as one path."""
+    if not len(starts):
+        return QPainterPath()
+    xy = np.empty((2 * len(starts), 2))
+    xy[0::2] = starts
+    xy[1::2] = ends
+    return pg.arrayToQPath(xy[:, 0], xy[:, 1], connect="pairs", finiteCheck=False)
+
+
+def box_rings(boxes: Sequence[Box]) -> np.ndarray:
+    """(N, 4, 2) corners of axis-aligned boxes."""
+    values = np.array([(b.x, b.y, b.w, b.h) for b in boxes], dtype=np.float64).reshape(-1, 4)
+    x0, y0 = values[:, 0], values[:, 1]
+    x1, y1 = x0 + values[:, 2], y0 + values[:, 3]
+    return np.stack([np.column_stack(c) for c in ((x0, y0), (x1, y0), (x1, y1), (x0, y1))], axis=1)
+
+
+def rotated_box_rings(boxes: Sequence[RotatedBox]) -> np.ndarray:
+    """(N, 4, 2) corners of rotated boxes (clockwise-on-screen angles, degrees)."""
+    v = np.array([(b.cx, b.cy, b.w, b.h, b.angle) for b in boxes], dtype=np.float64).reshape(-1, 5)
+    hw, hh = v[:, 2:3] / 2, v[:, 3:4] / 2
+    local_x = np.concatenate([-hw, hw, hw, -hw], axis=1)
+    local_y = np.concatenate([-hh, -hh, hh, hh], axis=1)
+    theta = np.radians(v[:, 4:5])
+    cos, sin = np.cos(theta), np.sin(theta)
+    x = v[:, 0:1] + cos * local_x - sin * local_y
+    y = v[:, 1:2] + sin * local_x + cos * local_y
+    return np.stack([x, y], axis=2)
+
+
+def ellipse_rings(ellipses: Sequence[Ellipse], segments: int = ELLIPSE_SEGMENTS) -> np.ndarray:
+    """(N, segments, 2) outlines of rotated ellipses."""
+    v = np.array([(e.cx, e.cy, e.rx, e.ry, e.angle) for e in ellipses], dtype=np.float64)
+    v = v.reshape(-1, 5)
+    t = np.linspace(0, 2 * np.pi, segments, endpoint=False)[None, :]
+    local_x = v[:, 2:3] * np.cos(t)
+    local_y = v[:, 3:4] * np.sin(t)
+    theta = np.radians(v[:, 4:5])
+    cos, sin = np.cos(theta), np.sin(theta)
+    x = v[:, 0:1] + cos * local_x - sin * local_y
+    y = v[:, 1:2] + sin * local_x + cos * local_y
+    return np.stack([x, y], axis=2)
+
+
+def outline_path(geometry: object) -> QPainterPath:
+    """The outline of one geometry (for hover and selection emphasis)."""
+    if isinstance(geometry, Box):
+        return rings_path(list(box_rings([geometry])))
+    if isinstance(geometry, RotatedBox):
+        return rings_path(list(rotated_box_rings([geometry])))
+    if isinstance(geometry, Ellipse):
+        return rings_path(list(ellipse_rings([geometry])))
+    if isinstance(geometry, Polygon):
+        rings, holes = [], []
+        for part in geometry.parts:
+            rings.append(part.outer)
+            holes.append(False)
+            rings.extend(part.holes)
+            holes.extend([True] * len(part.holes))
+        return rings_path(rings, holes)
+    if isinstance(geometry, Polyline):
+        return lines_path([geometry.points])
+    if isinstance(geometry, Mask):
+        x0, y0, x1, y1 = geometry.bounds()
+        path = QPainterPath()
+        path.addRect(QRectF(x0, y0, x1 - x0, y1 - y0))
+        return path
+    return QPainterPath()
+
+
+def marker_points(geometry: object) -> np.ndarray:
+    """Screen-size markers of one geometry (points, keypoints), for emphasis."""
+    if isinstance(geometry, Point):
+        return np.array([[geometry.x, geometry.y]])
+    if isinstance(geometry, Keypoints):
+        return geometry.points[geometry.labelled]
+    return np.zeros((0, 2))
+
+
+def anchor_of(geometry: object) -> tuple[float, float] | None:
+    """Where an object's label text goes: the top-left of its extent."""
+    try:
+        x0, y0, _x1, _y1 = geometry.bounds()  # type: ignore[union-attr]
+    except (AttributeError, ValueError, TypeError):
+        return None
+    return x0, y0
+
+
+# --- graphics items -------------------------------------------------------------------------------
+
+
+def cosmetic_pen(color: QColor, width: float, style: Qt.PenStyle = Qt.PenStyle.SolidLine) -> QPen:
+    """A pen whose width is in screen pixels, whatever the zoom."""
+    pen = QPen(color, width)
+    pen.setCosmetic(True)
+    pen.setStyle(style)
+    pen.setJoinStyle(Qt.PenJoinStyle.RoundJoin)
+    return pen
+
+
+def path_item(path: QPainterPath, pen: QPen, brush: QBrush | None, z: float) -> QGraphicsPathItem:
+    item = QGraphicsPathItem(path)
+    item.setPen(pen)
+    item.setBrush(brush if brush is not None else QBrush(Qt.BrushStyle.NoBrush))
+    item.setZValue(z)
+    # Paths are big and static between rebuilds: let Qt cache them per device.
+    item.setAcceptedMouseButtons(Qt.MouseButton.NoButton)
+    return item
+
+
+class LabelsItem(pg.GraphicsObject):
+    """All label texts of the shown objects in one item, drawn at screen size (never scaled)."""
+
+    MAX_DRAWN = 3000  # beyond that the text is noise; the Objects panel lists them all
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.anchors = np.zeros((0, 2))
+        self.texts: list[str] = []
+        self.colors: list[QColor] = []
+        self.font = QFont()
+        self.font.setPointSizeF(8.5)
+        self._bounds = QRectF()
+        self.setFlag(QGraphicsItem.GraphicsItemFlag.ItemIgnoresParentOpacity, True)
+
+    def set_labels(self, anchors: np.ndarray, texts: list[str], colors: list[QColor]) -> None:
+        self.prepareGeometryChange()
+        self.anchors = anchors.reshape(-1, 2)
+        self.texts = texts
+        self.colors = colors
+        if len(self.anchors):
+            x0, y0 = self.anchors.min(axis=0)
+            x1, y1 = self.anchors.max(axis=0)
+            # Text extends right/up of the anchor in screen space: pad generously.
+            self._bounds = QRectF(x0 - 1, y0 - 1, x1 - x0 + 2, y1 - y0 + 2)
+        else:
+            self._bounds = QRectF()
+        self.update()
+
+    def boundingRect(self) -> QRectF:
+        return self._bounds
+
+    def paint(self, painter, option, widget=None) -> None:
+        if not self.texts:
+            return
+        transform = painter.transform()
+        exposed = option.exposedRect if option is not None else self._bounds
+        if exposed.isEmpty():
+            exposed = self._bounds
+        inside = np.flatnonzero(
+            (self.anchors[:, 0] >= exposed.left() - 1)
+            & (self.anchors[:, 0] <= exposed.right() + 1)
+            & (self.anchors[:, 1] >= exposed.top() - 1)
+            & (self.anchors[:, 1] <= exposed.bottom() + 1)
+        )[: self.MAX_DRAWN]
+        painter.save()
+        painter.resetTransform()
+        painter.setFont(self.font)
+        metrics = QFontMetricsF(self.font)
+        height = metrics.height()
+        for index in inside:
+            anchor = transform.map(QPointF(*self.anchors[index]))
+            text = self.texts[index]
+            width = metrics.horizontalAdvance(text) + 6
+            rect = QRectF(anchor.x(), anchor.y() - height - 1, width, height + 1)
+            painter.fillRect(rect, self.colors[index])
+            painter.setPen(Qt.GlobalColor.white)
+            painter.drawText(rect.adjusted(3, 0, 0, 0), Qt.AlignmentFlag.AlignVCenter, text)
+        painter.restore()
+
+    def shape(self) -> QPainterPath:  # never catches the mouse
+        return QPainterPath()
+
+
+def _text_color(color: QColor) -> QColor:
+    dark = QColor(color)
+    dark.setAlpha(210)
+    return dark.darker(135)
+
+
+@dataclass
+class Overlay:
+    """The graphics items drawn for one item/frame, and what picking needs to know about them."""
+
+    objects: list[ObjectLabel] = field(default_factory=list)  # shown objects, in draw order
+    items: list[object] = field(default_factory=list)
+    counts: dict[tuple[str, str], int] = field(default_factory=dict)
+
+
+def mask_image(
+    masks: Iterable[tuple[Mask, QColor]], decode: Callable[[Mask], np.ndarray | None]
+) -> np.ndarray | None:
+    """All masks of the shown item composited into one RGBA image (later masks on top)."""
+    rgba: np.ndarray | None = None
+    for mask, color in masks:
+        pixels = decode(mask)
+        if pixels is None:
+            continue
+        if rgba is None or rgba.shape[:2] != pixels.shape:
+            height = max(pixels.shape[0], rgba.shape[0] if rgba is not None else 0)
+            width = max(pixels.shape[1], rgba.shape[1] if rgba is not None else 0)
+            grown = np.zeros((height, width, 4), dtype=np.uint8)
+            if rgba is not None:
+                grown[: rgba.shape[0], : rgba.shape[1]] = rgba
+            rgba = grown
+        region = rgba[: pixels.shape[0], : pixels.shape[1]]
+        region[pixels] = (color.red(), color.green(), color.blue(), 255)
+    return rgba
+
+
+def build(
+    objects: Sequence[ObjectLabel],
+    categories: dict[str, Category],
+    *,
+    hidden: set[str] = frozenset(),  # type: ignore[assignment]
+    opacity: float = 0.25,
+    decode_mask: Callable[[Mask], np.ndarray | None] | None = None,
+) -> Overlay:
+    """Batched graphics items for `objects` (hidden categories left out)."""
+    overlay = Overlay()
+    groups: dict[tuple[str, str], list[ObjectLabel]] = defaultdict(list)
+    for obj in objects:
+        if obj.geometry is None or obj.category in hidden:
+            continue
+        overlay.objects.append(obj)
+        groups[obj.category, obj.geometry.kind].append(obj)
+    fill_alpha = round(max(0.0, min(1.0, opacity)) * 255)
+    masks: list[tuple[Mask, QColor]] = []
+    for (name, kind), members in groups.items():
+        category = categories.get(name)
+        color = color_for(category, name)
+        fill = QColor(color)
+        fill.setAlpha(fill_alpha)
+        pen = cosmetic_pen(color, 1.6)
+        geometries = [obj.geometry for obj in members]
+        overlay.counts[name, kind] = len(members)
+        if kind in ("box", "rotated_box", "ellipse"):
+            maker = {"box": box_rings, "rotated_box": rotated_box_rings, "ellipse": ellipse_rings}
+            rings = maker[kind](geometries)  # type: ignore[operator]
+            path = rings_path(list(rings))
+            overlay.items.append(path_item(path, pen, QBrush(fill), Z_AREA))
+        elif kind == "polygon":
+            ring_list: list[np.ndarray] = []
+            holes: list[bool] = []
+            for polygon in geometries:
+                for part in polygon.parts:  # type: ignore[union-attr]
+                    ring_list.append(part.outer)
+                    holes.append(False)
+                    if part.holes:
+                        ring_list.extend(part.holes)
+                        holes.extend([True] * len(part.holes))
+            path = rings_path(ring_list, np.array(holes, dtype=bool))
+            overlay.items.append(path_item(path, pen, QBrush(fill), Z_AREA))
+        elif kind == "polyline":
+            path = lines_path([line.points for line in geometries])  # type: ignore[union-attr]
+            overlay.items.append(path_item(path, cosmetic_pen(color, 2.0), None, Z_LINE))
+        elif kind == "point":
+            xy = np.array([(p.x, p.y) for p in geometries], dtype=np.float64)  # type: ignore
+            overlay.items.append(_scatter(xy, color, filled=True))
+        elif kind == "keypoints":
+            overlay.items.extend(_keypoint_items(geometries, category, color))  # type: ignore
+        elif kind == "mask":
+            masks.extend((mask, color) for mask in geometries)  # type: ignore[misc]
+    if masks and decode_mask is not None:
+        rgba = mask_image(masks, decode_mask)
+        if rgba is not None:
+            image = pg.ImageItem(rgba, axisOrder="row-major", levels=(0, 255))
+            # Masks already carry their colour; the layer's opacity is the fill slider.
+            image.setOpacity(max(0.15, min(1.0, opacity * 1.6)))
+            image.setZValue(Z_MASK)
+            overlay.items.append(image)
+    return overlay
+
+
+def _scatter(xy: np.ndarray, color: QColor, *, filled: bool, size: float = 7.0) -> object:
+    outline = QColor(color).darker(160) if filled else color
+    brush = QBrush(color) if filled else QBrush(Qt.BrushStyle.NoBrush)
+    item = pg.ScatterPlotItem(
+        pos=xy,
+        size=size,
+        pen=pg.mkPen(outline, width=1.5 if filled else 1.8),
+        brush=brush,
+        pxMode=True,
+        symbol="o",
+    )
+    item.setZValue(Z_POINT)
+    item.setAcceptedMouseButtons(Qt.MouseButton.NoButton)
+    return item
+
+
+def _keypoint_items(
+    skeletons: Sequence[Keypoints], category: Category | None, color: QColor
+) -> list[object]:
+    """Visible points filled, occluded points hollow, absent points not drawn; edges between
+    labelled points (dashed when an end is occluded).
+    """
+    visible = [kp.points[kp.visibility == VISIBLE] for kp in skeletons]
+    occluded = [kp.points[kp.visibility == OCCLUDED] for kp in skeletons]
+    items: list[object] = []
+    edges = category.skeleton.edges if category is not None and category.skeleton else ()
+    if edges:
+        pairs = np.array(edges, dtype=np.int64).reshape(-1, 2)
+        solid_a, solid_b, dashed_a, dashed_b = [], [], [], []
+        for kp in skeletons:
+            count = len(kp.points)
+            valid = pairs[(pairs < count).all(axis=1) & (pairs >= 0).all(axis=1)]
+            if not len(valid):
+                continue
+            va, vb = kp.visibility[valid[:, 0]], kp.visibility[valid[:, 1]]
+            shown = (va > 0) & (vb > 0)
+            solid = shown & (va == VISIBLE) & (vb == VISIBLE)
+            dashed = shown & ~solid
+            solid_a.append(kp.points[valid[solid, 0]])
+            solid_b.append(kp.points[valid[solid, 1]])
+            dashed_a.append(kp.points[valid[dashed, 0]])
+            dashed_b.append(kp.points[valid[dashed, 1]])
+        if solid_a:
+            path = segments_path(np.concatenate(solid_a), np.concatenate(solid_b))
+            items.append(path_item(path, cosmetic_pen(color, 2.0), None, Z_EDGE))
+            path = segments_path(np.concatenate(dashed_a), np.concatenate(dashed_b))
+            dash = cosmetic_pen(color, 1.5, Qt.PenStyle.DashLine)
+            items.append(path_item(path, dash, None, Z_EDGE))
+    if visible:
+        items.append(_scatter(np.concatenate(visible).reshape(-1, 2), color, filled=True))
+    if occluded:
+        items.append(_scatter(np.concatenate(occluded).reshape(-1, 2), color, filled=False))
+    return items
+
+
+def label_texts(
+    objects: Sequence[ObjectLabel], categories: dict[str, Category]
+) -> tuple[np.ndarray, list[str], list[QColor]]:
+    """Anchors, texts and background colours of the label tags of `objects`."""
+    anchors: list[tuple[float, float]] = []
+    texts: list[str] = []
+    colors: list[QColor] = []
+    cache: dict[str, QColor] = {}
+    for obj in objects:
+        anchor = anchor_of(obj.geometry)
+        if anchor is None:
+            continue
+        anchors.append(anchor)
+        text = obj.category
+        if obj.confidence is not None:
+            text += f" {obj.confidence:.2f}"
+        texts.append(text)
+        if obj.category not in cache:
+            cache[obj.category] = _text_color(color_for(categories.get(obj.category), obj.category))
+        colors.append(cache[obj.category])
+    return np.array(anchors, dtype=np.float64).reshape(-1, 2), texts, colors

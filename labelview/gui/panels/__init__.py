@@ -1,0 +1,1 @@
+"""Dock panels: views on the session (items, objects, classifications, history, legend, …)."""

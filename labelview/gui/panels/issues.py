@@ -1,0 +1,79 @@
+"""Issues panel: every located warning and error; a click jumps to the item/object."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from PySide6.QtCore import QAbstractTableModel, QModelIndex, Qt
+from PySide6.QtGui import QColor
+from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QTableView, QVBoxLayout, QWidget
+
+from labelview.errors import Issue
+from labelview.gui.session import Session
+
+
+class IssuesModel(QAbstractTableModel):
+    HEADERS = ("Level", "File", "Where", "Message", "Item")
+
+    def __init__(self, parent=None) -> None:
+        super().__init__(parent)
+        self.issues: list[Issue] = []
+
+    def set_issues(self, issues: list[Issue]) -> None:
+        self.beginResetModel()
+        self.issues = list(issues)
+        self.endResetModel()
+
+    def rowCount(self, parent: QModelIndex = QModelIndex()) -> int:  # noqa: B008
+        return 0 if parent.isValid() else len(self.issues)
+
+    def columnCount(self, parent: QModelIndex = QModelIndex()) -> int:  # noqa: B008
+        return len(self.HEADERS)
+
+    def headerData(self, section: int, orientation: Qt.Orientation, role: int = 0) -> Any:
+        if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole:
+            return self.HEADERS[section]
+        return None
+
+    def data(self, index: QModelIndex, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if not index.isValid():
+            return None
+        issue = self.issues[index.row()]
+        if role == Qt.ItemDataRole.DisplayRole:
+            return (issue.level, issue.file, issue.where, issue.message, issue.item or "")[
+                index.column()
+            ]
+        if role == Qt.ItemDataRole.ToolTipRole:
+            return str(issue)
+        if role == Qt.ItemDataRole.ForegroundRole and index.column() == 0:
+            return QColor(200, 40, 40) if issue.level == "error" else QColor(190, 120, 0)
+        return None
+
+
+class IssuesPanel(QWidget):
+    """A table of issues (reader warnings, load failures, display problems)."""
+
+    def __init__(self, session: Session, parent=None) -> None:
+        super().__init__(parent)
+        self.session = session
+        self.model = IssuesModel(self)
+        self.table = QTableView()
+        self.table.setModel(self.model)
+        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.table.setWordWrap(False)
+        self.table.verticalHeader().setVisible(False)
+        self.table.verticalHeader().setDefaultSectionSize(22)
+        header = self.table.horizontalHeader()
+        header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        header.setSectionResizeMode(3, QHeaderView.ResizeMode.Stretch)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(2, 2, 2, 2)
+        layout.addWidget(self.table)
+        self.table.clicked.connect(self._jump)
+        self.table.activated.connect(self._jump)
+        session.issues_changed.connect(lambda: self.model.set_issues(self.session.issues))
+
+    def _jump(self, index: QModelIndex) -> None:
+        if index.isValid():
+            self.session.jump_to(self.model.issues[index.row()])

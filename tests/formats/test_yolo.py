@@ -1,0 +1,391 @@
+"""Ultralytics YOLO: detection, reading (box / polygon / pose / OBB), ids, writing, round trips."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+import yaml
+from PIL import Image
+
+from labelview import formats
+from labelview.formats import yolo
+from labelview.formats.base import Confidence, Probe, ReadContext, WriteContext
+from labelview.model import (
+    Box,
+    Dataset,
+    Item,
+    Keypoints,
+    Mask,
+    ObjectLabel,
+    Point,
+    Polygon,
+    RotatedBox,
+)
+from labelview.model.classifications import Answer
+from labelview.model.geometry import ArrayMask, make_part
+from labelview.model.objects import Skeleton
+from labelview.output import OutputDir
+
+
+def _read(path: Path, **options: object) -> tuple[Dataset, ReadContext]:
+    ctx = ReadContext(file=path, options=dict(options))
+    return yolo.read(path, ctx), ctx
+
+
+def _png(path: Path, width: int = 40, height: int = 20) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    Image.new("RGB", (width, height)).save(path)
+    return path
+
+
+def _write(dataset: Dataset, out: Path, **options: object):
+    output = OutputDir(out)
+    report = yolo.write(dataset, output, yolo.YoloOptions(**options), WriteContext())
+    output.commit()
+    return report
+
+
+def test_detects_its_fixtures(data: Path) -> None:
+    root = data / "yolo" / "detect_segment"
+    assert yolo.detect(Probe.of(root)).confidence == Confidence.CERTAIN
+    assert yolo.detect(Probe.of(root / "data.yaml")).confidence == Confidence.CERTAIN
+    assert formats.detect(root).name == "yolo"
+
+
+def test_does_not_claim_other_fixtures(data: Path) -> None:
+    for other in ("labelme/sample.json", "voc/Annotations/img1.xml", "voc", "labelme"):
+        assert yolo.detect(Probe.of(data / other)).confidence <= Confidence.WEAK, other
+
+
+def test_reads_boxes_and_polygons_in_pixels(data: Path) -> None:
+    dataset, ctx = _read(data / "yolo" / "detect_segment")
+    assert [item.name for item in dataset.items] == ["images/train/a.png", "images/train/b.png"]
+    a, b = dataset.items
+    assert (a.width, a.height) == (40, 20)  # non-square: catches swapped axes
+    box, polygon = a.objects
+    assert box.category == "cat"
+    assert isinstance(box.geometry, Box)
+    assert (box.geometry.x, box.geometry.y, box.geometry.w, box.geometry.h) == pytest.approx(
+        (8.0, 13.0, 4.0, 4.0)
+    )
+    assert polygon.category == "dog"
+    assert isinstance(polygon.geometry, Polygon)
+    np.testing.assert_allclose(polygon.geometry.parts[0].outer, [[20, 2], [30, 2], [30, 10]])
+    assert b.objects == []
+    assert b.extra["labels"].startswith("missing")
+    messages = {issue.where: issue.message for issue in ctx.issues}
+    assert "labels/train/a.txt:3" in messages  # the bad class id, located by line
+    assert "labels/train/a.txt:4" in messages  # 3 numbers: not a box, polygon or pose line
+    assert len(ctx.issues) == 2
+
+
+def test_reads_pose_with_visibility_and_names(data: Path) -> None:
+    dataset, ctx = _read(data / "yolo" / "pose")
+    (obj,) = dataset.items[0].objects
+    assert isinstance(obj.geometry, Keypoints)
+    np.testing.assert_allclose(obj.geometry.points, [[10, 5], [30, 10], [0, 0]])
+    assert obj.geometry.visibility.tolist() == [2, 1, 0]
+    assert obj.geometry.names == ("nose", "left_eye", "right_eye")
+    category = dataset.categories["person"]
+    assert category.skeleton is not None
+    assert category.skeleton.names == ("nose", "left_eye", "right_eye")
+    assert category.extra["flip_idx"] == [0, 2, 1]
+    assert not ctx.issues
+
+
+def test_pose_line_of_the_wrong_length_is_located(tmp_path: Path) -> None:
+    root = _dataset_dir(
+        tmp_path,
+        "0 0.5 0.5 0.5 0.5 0.25 0.25 2 0.75 0.5\n0 0.5 0.5 0.2 0.2\n",
+        yaml_text="train: images/train\nkpt_shape: [3, 3]\nnames: [p]\n",
+    )
+    dataset, ctx = _read(root)
+    assert [obj.kind for obj in dataset.items[0].objects] == ["box"]
+    (issue,) = ctx.issues
+    assert issue.where == "labels/train/x.txt:1"
+    assert issue.message == "9 numbers: a pose line has 13 (kpt_shape [3, 3])"
+
+
+def _dataset_dir(tmp_path: Path, lines: str, *, yaml_text: str, size=(40, 20)) -> Path:
+    root = tmp_path / "ds"
+    _png(root / "images/train/x.png", *size)
+    (root / "labels/train").mkdir(parents=True)
+    (root / "labels/train/x.txt").write_text(lines)
+    (root / "data.yaml").write_text(yaml_text)
+    return root
+
+
+def test_eight_numbers_are_obb_only_when_every_one_is_a_rectangle(tmp_path: Path) -> None:
+    names = "train: images/train\nnames: [a]\n"
+    # A rectangle rotated in *pixels* (40x20 image): corners (10,5) (20,5) (20,15) (10,15).
+    rect = "0 0.25 0.25 0.5 0.25 0.5 0.75 0.25 0.75\n"
+    root = _dataset_dir(tmp_path, rect, yaml_text=names)
+    dataset, _ = _read(root)
+    (obj,) = dataset.items[0].objects
+    assert isinstance(obj.geometry, RotatedBox)
+    assert (obj.geometry.cx, obj.geometry.cy, obj.geometry.w, obj.geometry.h) == pytest.approx(
+        (15, 10, 10, 10)
+    )
+    # Not a rectangle -> a 4-point polygon.
+    (root / "labels/train/x.txt").write_text("0 0.1 0.1 0.5 0.2 0.4 0.9 0.2 0.6\n")
+    dataset, _ = _read(root)
+    assert isinstance(dataset.items[0].objects[0].geometry, Polygon)
+    # The yaml task (or the reader option) decides over the heuristic.
+    (root / "labels/train/x.txt").write_text(rect)
+    dataset, _ = _read(root, task="segment")
+    assert isinstance(dataset.items[0].objects[0].geometry, Polygon)
+
+
+def test_dataloop_one_based_ids_are_shifted_with_a_warning(tmp_path: Path) -> None:
+    root = tmp_path / "flat"
+    _png(root / "input/p.png")
+    (root / "yolo/annotations").mkdir(parents=True)
+    (root / "yolo/labels.txt").write_text("person\ncar\n")
+    (root / "yolo/annotations/p.txt").write_text("1 0.5 0.5 0.2 0.2\n2 0.25 0.5 0.1 0.1\n")
+    dataset, ctx = _read(root)
+    assert [obj.category for obj in dataset.items[0].objects] == ["person", "car"]
+    assert any("1-based" in issue.message for issue in ctx.issues)
+    dataset, _ = _read(root, one_based=False)
+    assert [obj.category for obj in dataset.items[0].objects] == ["car", "class_2"]
+
+
+def test_zero_based_ids_without_id_zero_are_not_shifted(tmp_path: Path) -> None:
+    root = tmp_path / "flat"
+    _png(root / "input/p.png")
+    (root / "yolo/annotations").mkdir(parents=True)
+    (root / "yolo/labels.txt").write_text("person\ncar\nbus\n")
+    (root / "yolo/annotations/p.txt").write_text("1 0.5 0.5 0.2 0.2\n")
+    dataset, ctx = _read(root)
+    assert [obj.category for obj in dataset.items[0].objects] == ["car"]
+    assert not ctx.issues
+
+
+def test_missing_image_keeps_item_and_warns_unless_a_size_is_given(tmp_path: Path) -> None:
+    root = tmp_path / "ds"
+    (root / "labels/train").mkdir(parents=True)
+    (root / "labels/train/x.txt").write_text("0 0.5 0.5 0.5 0.5\n")
+    (root / "data.yaml").write_text("names: [a]\n")
+    dataset, ctx = _read(root)
+    assert len(dataset.items) == 1
+    assert dataset.items[0].objects == []
+    assert "image not found" in ctx.issues[0].message
+    dataset, ctx = _read(root, image_size="100x50")
+    assert dataset.items[0].objects[0].geometry == Box(25.0, 12.5, 50.0, 25.0)
+
+
+def _source(tmp_path: Path) -> Dataset:
+    image = _png(tmp_path / "src" / "photo.png")
+    dataset = Dataset()
+    dataset.category("cat")
+    dataset.category("dog", skeleton=Skeleton(names=("nose", "left_eye", "right_eye")))
+    item = Item(id="1", name="photo.png", image="photo.png", image_path=image, width=40, height=20)
+    item.objects = [
+        ObjectLabel("cat", Box(8.0, 13.0, 4.0, 4.0), attributes=[Answer("colour", "red")]),
+        ObjectLabel("dog", Polygon.from_points([[20, 2], [30, 2], [30, 10]])),
+        ObjectLabel("cat", RotatedBox(15.0, 10.0, 10.0, 6.0, 30.0)),
+        ObjectLabel(
+            "dog",
+            Keypoints.from_lists([[10, 5], [0, 0], [30, 10]], [2, 0, 1], ("nose", "l", "r")),
+        ),
+        ObjectLabel("cat", Point(3.0, 3.0)),
+    ]
+    dataset.items.append(item)
+    return dataset
+
+
+def test_write_detect_round_trip_and_report(tmp_path: Path) -> None:
+    source = _source(tmp_path)
+    report = _write(source, tmp_path / "out", images="copy")
+    data = yaml.safe_load((tmp_path / "out/data.yaml").read_text())
+    assert data["names"] == {0: "cat", 1: "dog"}
+    assert (data["train"], data["val"]) == ("images/train", "images/train")
+    assert "path" not in data  # so that Ultralytics resolves splits against the yaml's folder
+    assert (tmp_path / "out/train.txt").read_text() == "./images/train/photo.png\n"
+    lines = (tmp_path / "out/labels/train/photo.txt").read_text().splitlines()
+    assert lines[0] == "0 0.25 0.75 0.1 0.2"
+    assert report.dropped["polygon written as its bounding box"] == 1
+    assert report.dropped["rotated_box written as its bounding box"] == 1
+    assert report.dropped["points (a detect dataset holds boxes only)"] == 1
+    assert any("YOLO cannot hold attributes: 1 attribute" in r for r in report.dropped)
+    back, ctx = _read(tmp_path / "out")
+    assert not ctx.issues
+    boxes = [obj.geometry for obj in back.items[0].objects]
+    assert boxes[0] == Box(8.0, 13.0, 4.0, 4.0)
+    assert boxes[1].bounds() == pytest.approx((20, 2, 30, 10))
+    assert [obj.category for obj in back.items[0].objects] == ["cat", "dog", "cat", "dog"]
+
+
+def test_write_segment_round_trip(tmp_path: Path) -> None:
+    source = _source(tmp_path)
+    report = _write(source, tmp_path / "out", task="segment", images="copy")
+    back, _ = _read(tmp_path / "out", task="segment")
+    polygons = [obj.geometry for obj in back.items[0].objects]
+    np.testing.assert_allclose(polygons[0].parts[0].outer, Box(8, 13, 4, 4).corners(), atol=1e-5)
+    np.testing.assert_allclose(polygons[1].parts[0].outer, [[20, 2], [30, 2], [30, 10]], atol=1e-5)
+    np.testing.assert_allclose(
+        polygons[2].parts[0].outer, RotatedBox(15, 10, 10, 6, 30).corners(), atol=1e-4
+    )
+    assert report.dropped["keypoints objects (a segment dataset holds polygons only)"] == 1
+
+
+def test_write_obb_round_trip_keeps_the_angle(tmp_path: Path) -> None:
+    source = _source(tmp_path)
+    _write(source, tmp_path / "out", task="obb", images="copy")
+    text = yaml.safe_load((tmp_path / "out/data.yaml").read_text())
+    assert text["task"] == "obb"
+    back, _ = _read(tmp_path / "out")
+    rotated = back.items[0].objects[2].geometry
+    assert isinstance(rotated, RotatedBox)
+    assert (rotated.cx, rotated.cy, rotated.w, rotated.h) == pytest.approx(
+        (15, 10, 10, 6), abs=1e-4
+    )
+    assert rotated.angle % 180 == pytest.approx(30, abs=1e-3)
+
+
+def test_write_pose_round_trip_and_flip_idx(tmp_path: Path) -> None:
+    source = _source(tmp_path)
+    source.categories["dog"] = source.categories["dog"].model_copy(
+        update={"skeleton": Skeleton(names=("nose", "left_eye", "right_eye"))}
+    )
+    report = _write(source, tmp_path / "out", task="pose", images="copy")
+    data = yaml.safe_load((tmp_path / "out/data.yaml").read_text())
+    assert data["kpt_shape"] == [3, 3]
+    assert data["flip_idx"] == [0, 2, 1]
+    line = (tmp_path / "out/labels/train/photo.txt").read_text().strip()
+    assert line == "1 0.5 0.375 0.5 0.25 0.25 0.25 2 0 0 0 0.75 0.5 1"
+    assert report.dropped["box objects (a pose dataset holds keypoints only)"] == 1
+    back, _ = _read(tmp_path / "out")
+    (obj,) = back.items[0].objects
+    np.testing.assert_allclose(obj.geometry.points, [[10, 5], [0, 0], [30, 10]])
+    assert obj.geometry.visibility.tolist() == [2, 0, 1]
+
+
+def test_clipping_and_unique_safe_names(tmp_path: Path) -> None:
+    dataset = Dataset()
+    for index, name in enumerate(["../a.png", "A.png", "a.png"]):
+        item = Item(id=str(index), name=name, image=name, width=10, height=10)
+        item.objects = [ObjectLabel("x", Box(-5.0, 5.0, 10.0, 10.0))]
+        dataset.items.append(item)
+    report = _write(dataset, tmp_path / "out")
+    labels = sorted(p.name for p in (tmp_path / "out/labels/train").iterdir())
+    assert labels == ["A_2.txt", "a.txt", "a_3.txt"]  # unique even on case-folding disks
+    assert (tmp_path / "out/labels/train/a.txt").read_text() == "0 0.25 0.75 0.5 0.5\n"
+    assert report.dropped["coordinates clipped to the image"] == 3
+    assert report.dropped["image names made safe (absolute or '..' parts removed)"] == 1
+
+
+def test_multi_part_polygon_and_mask_become_one_ring(tmp_path: Path) -> None:
+    pixels = np.zeros((20, 40), dtype=bool)
+    pixels[2:6, 30:36] = True
+    item = Item(id="1", name="m.png", width=40, height=20)
+    two_parts = Polygon(
+        (make_part([[1, 1], [5, 1], [5, 5]]), make_part([[10, 1], [14, 1], [14, 5]]))
+    )
+    item.objects = [
+        ObjectLabel("x", two_parts),
+        ObjectLabel("x", Mask(20, 40, ArrayMask(pixels))),
+    ]
+    dataset = Dataset(items=[item])
+    report = _write(dataset, tmp_path / "out", task="segment")
+    back, _ = _read(tmp_path / "out", task="segment", image_size=(40, 20))
+    bridged, traced = (obj.geometry for obj in back.items[0].objects)
+    assert len(bridged.parts[0].outer) == 3 + 1 + 3 + 1  # both rings closed, plus the bridges
+    assert bridged.bounds() == pytest.approx((1, 1, 14, 5))
+    assert traced.bounds() == pytest.approx((30, 2, 36, 6))
+    assert report.dropped["masks traced to polygons (contours, parts and holes bridged)"] == 1
+
+
+def test_flip_index_pairs_left_and_right() -> None:
+    names = ["nose", "left_eye", "right_eye", "l_ear", "r_ear", "tail"]
+    assert yolo.flip_index(names) == [0, 2, 1, 4, 3, 5]
+
+
+@pytest.mark.samples
+def test_reads_every_yolo_sample_without_errors(samples: Path) -> None:
+    expected = {
+        "datumaro-cvat_ultralytics-detect_toy": {"box": 2},
+        "datumaro-cvat_ultralytics-segment_toy": {"polygon": 2},
+        "datumaro-cvat_ultralytics-pose_toy": {"keypoints": 1},
+        "datumaro-cvat_ultralytics-obb_toy": {"rotated_box": 2},
+        "datumaro_yolo1.1-darknet_toy": {"box": 2},
+        "dtlpy-converters_detect-and-segment_coco-images_flat": {"box": 21, "polygon": 3},
+    }
+    for case, kinds in expected.items():
+        path = samples / "standard" / "yolo" / case
+        assert formats.detect(path).name == "yolo"
+        dataset = formats.read(path)
+        assert dict(dataset.counts()["kind"]) == kinds, case
+        assert not [i for i in dataset.issues if i.level == "error"], case
+    flat = formats.read(
+        samples / "standard/yolo/dtlpy-converters_detect-and-segment_coco-images_flat"
+    )
+    first = next(item for item in flat.items if item.name.endswith("000000000009.jpg"))
+    assert (first.width, first.height) == (640, 480)
+    assert [obj.category for obj in first.objects][:3] == ["bowl", "bowl", "broccoli"]
+    toy = formats.read(samples / "standard/yolo/datumaro-cvat_ultralytics-detect_toy")
+    assert toy.items[0].objects[0].geometry.bounds() == pytest.approx((0, 2, 4, 4), abs=1e-4)
+
+
+def test_an_image_in_several_splits_is_one_item(tmp_path: Path) -> None:
+    root = _dataset_dir(
+        tmp_path,
+        "0 0.5 0.5 0.5 0.5\n",
+        yaml_text="train: images/train\nval: images/train\nnames: [a]\n",
+    )
+    dataset, _ = _read(root)
+    (item,) = dataset.items
+    assert item.extra["split"] == "train,val"
+
+
+def test_bad_reader_options_fail_with_their_name(data: Path) -> None:
+    from labelview.errors import FormatError
+
+    with pytest.raises(FormatError, match="option task"):
+        _read(data / "yolo" / "detect_segment", task="boxes")
+    with pytest.raises(FormatError, match="option one_based"):
+        _read(data / "yolo" / "detect_segment", one_based="maybe")
+
+
+def test_multi_frame_item_writes_one_label_file_per_frame(tmp_path: Path) -> None:
+    item = Item(id="v", name="clip.mp4", kind="video", width=40, height=20)
+    item.objects = [
+        ObjectLabel("a", Box(0.0, 0.0, 4.0, 2.0), frame=0),
+        ObjectLabel("a", Box(20.0, 10.0, 4.0, 2.0), frame=2),
+    ]
+    report = _write(Dataset(items=[item]), tmp_path / "out")
+    folder = tmp_path / "out/labels/train/clip"
+    assert sorted(p.name for p in folder.iterdir()) == ["frame_000000.txt", "frame_000002.txt"]
+    assert (folder / "frame_000002.txt").read_text() == "0 0.55 0.55 0.1 0.1\n"
+    assert report.items == 2
+
+
+def test_roboflow_layout_with_parent_relative_splits(tmp_path: Path) -> None:
+    root = tmp_path / "rf"
+    _png(root / "train/images/t.jpg")
+    _png(root / "valid/images/v.jpg")
+    (root / "train/labels").mkdir(parents=True)
+    (root / "valid/labels").mkdir(parents=True)
+    (root / "train/labels/t.txt").write_text("0 0.5 0.5 0.5 0.5\n")
+    (root / "valid/labels/v.txt").write_text("1 0.5 0.5 0.5 0.5\n")
+    (root / "data.yaml").write_text(
+        "train: ../train/images\nval: ../valid/images\nnc: 2\nnames: ['a', 'b']\n"
+    )
+    assert yolo.detect(Probe.of(root)).confidence == Confidence.CERTAIN
+    dataset, ctx = _read(root)
+    assert [(item.name, item.extra["split"]) for item in dataset.items] == [
+        ("train/images/t.jpg", "train"),
+        ("valid/images/v.jpg", "val"),
+    ]
+    assert [item.objects[0].category for item in dataset.items] == ["a", "b"]
+    assert not ctx.issues
+
+
+def test_reads_a_single_label_file(data: Path) -> None:
+    dataset, ctx = _read(data / "yolo/detect_segment/labels/train/a.txt")
+    (item,) = dataset.items
+    assert item.image_path == data / "yolo/detect_segment/images/train/a.png"
+    assert [obj.category for obj in item.objects] == ["cat", "dog"]
+    assert item.objects[0].geometry == Box(8.0, 13.0, 4.0, 4.0)
+    assert len(ctx.issues) == 2  # the two bad lines, as when reading the whole dataset

@@ -1,0 +1,168 @@
+"""The canvas draws every shape where it belongs, picks real shapes and follows frames."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from conftest import (
+    BLUE,
+    CYAN,
+    GREEN,
+    MAGENTA,
+    ORANGE,
+    PURPLE,
+    RED,
+    YELLOW,
+    asymmetric_image,
+    click,
+    near,
+    pixel,
+    shapes_dataset,
+    video_dataset,
+)
+
+from labelview.gui.canvas.layers import rings_path
+
+GREY = (92, 92, 92)  # the placeholder shown for a missing image
+
+
+@pytest.fixture
+def solid(window):
+    """The shapes dataset with opaque fills and no text tags (clean pixels)."""
+    window.canvas.set_show_text(False)
+    window.canvas.set_opacity(1.0)
+    window.session.set_dataset(shapes_dataset())
+    window.canvas.fit()
+    return window.canvas
+
+
+def test_image_is_neither_flipped_nor_transposed(window, tmp_path: Path) -> None:
+    dataset = shapes_dataset()
+    item = dataset.items[0]
+    item.objects = []
+    item.image_path = asymmetric_image(tmp_path / "asym.png")
+    window.session.set_dataset(dataset)
+    canvas = window.canvas
+    assert canvas.image_found
+    assert canvas.image_size == (200, 100)
+    assert near(pixel(canvas, 10, 10), RED)
+    for x, y in ((190, 10), (10, 90), (190, 90), (60, 10), (10, 30)):
+        assert near(pixel(canvas, x, y), (90, 90, 90)), (x, y)
+
+
+@pytest.mark.parametrize(
+    ("x", "y", "rgb"),
+    [
+        (25, 12, RED),  # box at the top-left only
+        (30, 85, GREEN),  # rotated box: 40×16 turned upright, so it reaches y=85
+        (65, 10, BLUE),  # polygon body
+        (100, 80, YELLOW),  # polyline
+        (150, 30, MAGENTA),  # ellipse centre
+        (185, 90, CYAN),  # mask pixel
+        (190, 8, ORANGE),  # point
+        (40, 40, PURPLE),  # visible keypoint
+    ],
+)
+def test_every_shape_kind_is_drawn(solid, x: float, y: float, rgb) -> None:
+    assert near(pixel(solid, x, y), rgb), (x, y, pixel(solid, x, y).getRgb())
+
+
+@pytest.mark.parametrize(
+    ("x", "y"),
+    [
+        (90, 30),  # the polygon's hole
+        (175, 20),  # right of the box, below the point: empty
+        (48, 70),  # the rotated box's unrotated extent, outside the rotated shape
+        (160, 36),  # the ellipse's bounding box corner, outside the curve
+        (156, 74),  # left of the mask, inside nothing
+        (20, 45),  # an absent keypoint is not drawn
+    ],
+)
+def test_empty_places_show_the_placeholder(solid, x: float, y: float) -> None:
+    assert near(pixel(solid, x, y), GREY, tolerance=12), (x, y, pixel(solid, x, y).getRgb())
+
+
+def test_missing_image_placeholder_has_item_size_and_caption(solid) -> None:
+    assert not solid.image_found
+    assert solid.image_size == (200, 100)
+    assert "shapes.png" in solid.placeholder_text.textItem.toPlainText()
+
+
+def test_hidden_category_is_not_drawn(solid, window) -> None:
+    assert near(pixel(solid, 25, 12), RED)
+    window.legend_panel.row("box").setCheckState(
+        0, window.legend_panel.row("box").checkState(0).__class__.Unchecked
+    )
+    assert "box" in window.session.hidden
+    assert near(pixel(solid, 25, 12), GREY, tolerance=12)
+
+
+def test_click_in_polygon_hole_does_not_select_it(qtbot, solid, window) -> None:
+    session = window.session
+    click(qtbot, solid, 90, 30)
+    assert session.selected is None
+    click(qtbot, solid, 65, 10)
+    assert session.selected is not None
+    assert session.selected.id == "polygon"
+    click(qtbot, solid, 90, 30)
+    assert session.selected is None
+
+
+def test_click_on_line_and_keypoint(qtbot, solid, window) -> None:
+    click(qtbot, solid, 100, 80.3)
+    assert window.session.selected.id == "line"
+    click(qtbot, solid, 40, 40)
+    assert window.session.selected.id == "person"
+
+
+def test_selection_syncs_between_canvas_and_objects_panel(qtbot, solid, window) -> None:
+    panel = window.objects_panel
+    click(qtbot, solid, 25, 12)
+    assert window.session.selected.id == "box"
+    assert panel.model.objects[panel.selected_row()].id == "box"
+    assert not solid.selected_item.path().isEmpty()
+    # And back: a click on the row of the ellipse selects it on the canvas.
+    row = next(i for i, obj in enumerate(panel.model.objects) if obj.id == "ellipse")
+    rect = panel.table.visualRect(panel.model.index(row, 0))
+    qtbot.mouseClick(panel.table.viewport(), qtbot_left(), pos=rect.center())
+    assert window.session.selected.id == "ellipse"
+    assert solid.selected_item.path().boundingRect().center().x() == pytest.approx(150, abs=0.5)
+
+
+def qtbot_left():
+    from PySide6.QtCore import Qt
+
+    return Qt.MouseButton.LeftButton
+
+
+def test_frame_navigation_moves_the_drawn_box(window) -> None:
+    window.canvas.set_show_text(False)
+    window.canvas.set_opacity(1.0)
+    window.session.set_dataset(video_dataset())
+    canvas = window.canvas
+    assert window.frame_bar.isVisible()
+    assert near(pixel(canvas, 25, 25), RED)
+    assert near(pixel(canvas, 85, 25), GREY, tolerance=12)
+    window.session.step_frame(1)
+    assert window.session.frame == 1
+    assert window.frame_bar.label.text() == "2 / 3"
+    assert near(pixel(canvas, 85, 25), RED)
+    assert near(pixel(canvas, 25, 25), GREY, tolerance=12)
+    window.frame_bar.spin.setValue(2)
+    assert near(pixel(canvas, 145, 25), RED)
+    assert [obj.id for obj in window.objects_panel.model.objects] == ["car-2"]
+
+
+def test_rings_are_oriented_so_holes_stay_holes() -> None:
+    outer = [[0, 0], [10, 0], [10, 10], [0, 10]]
+    hole_same_direction = [[3, 3], [7, 3], [7, 7], [3, 7]]
+    import numpy as np
+    from PySide6.QtCore import QPointF
+
+    path = rings_path([np.array(outer, float), np.array(hole_same_direction, float)], [False, True])
+    assert path.contains(QPointF(1, 1))
+    assert not path.contains(QPointF(5, 5))
+    # Two overlapping outer rings (two objects of one class) stay filled where they overlap.
+    overlap = rings_path([np.array(outer, float), np.array(outer, float) + 5], [False, False])
+    assert overlap.contains(QPointF(7, 7))

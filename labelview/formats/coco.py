@@ -183,19 +183,30 @@ _PROGRESS_MASK = 4095  # progress and cancel every 4096 annotations
 
 
 class _Pending:
-    """Polygon rings collected during the annotation pass, converted to arrays in one batch."""
+    """Polygon rings collected during the annotation pass, converted to arrays in one batch.
 
-    __slots__ = ("index", "objects", "segs")
+    One-ring polygons (nearly all) are kept apart from the rest: their batch is simpler.
+    """
+
+    __slots__ = ("index", "objects", "ring_index", "ring_objects", "rings", "segs")
 
     def __init__(self) -> None:
+        self.ring_objects: list[ObjectLabel] = []
+        self.rings: list[list] = []
+        self.ring_index: list[int] = []
         self.objects: list[ObjectLabel] = []
         self.segs: list[list] = []
         self.index: list[int] = []
 
     def add(self, obj: ObjectLabel, seg: list, index: int) -> None:
-        self.objects.append(obj)
-        self.segs.append(seg)
-        self.index.append(index)
+        if len(seg) == 1:
+            self.ring_objects.append(obj)
+            self.rings.append(seg[0])
+            self.ring_index.append(index)
+        else:
+            self.objects.append(obj)
+            self.segs.append(seg)
+            self.index.append(index)
 
 
 class _Reader:
@@ -384,19 +395,19 @@ class _Reader:
         # reading 800k annotations is dominated by per-object Python work.
         objects_of = {key: item.objects for key, item in self.items.items()}.get
         category_of = self.category_names.get
-        standard = _STANDARD_KEYS.issuperset
-        pending_objects, pending_segs, pending_index = pending.objects, pending.segs, pending.index
+        standard = _STANDARD_KEYS
+        ring_objects, rings, ring_index = pending.ring_objects, pending.rings, pending.ring_index
         label = ObjectLabel
         for index, ann in enumerate(raw):
             if not index & _PROGRESS_MASK:
                 ctx.check_cancelled()
                 ctx.progress(index, total)
             try:
-                if len(ann) == 7 and standard(ann):
+                if ann.__class__ is dict and ann.keys() == standard:
                     seg = ann["segmentation"]
                     if (
                         seg.__class__ is list
-                        and seg
+                        and len(seg) == 1
                         and seg[0].__class__ is list
                         and seg[0]
                         and not ann["iscrowd"]
@@ -406,9 +417,9 @@ class _Reader:
                         if objects is not None and category is not None:
                             obj = label(category, None, str(ann["id"]))
                             objects.append(obj)
-                            pending_objects.append(obj)
-                            pending_segs.append(seg)
-                            pending_index.append(index)
+                            ring_objects.append(obj)
+                            rings.append(seg[0])
+                            ring_index.append(index)
                             continue
                 annotation(ann, index, pending)
             except (*_BAD, rle.RleError) as error:
@@ -627,12 +638,24 @@ class _Reader:
     # -- polygons in one batch ---------------------------------------------------------------------
 
     def polygons(self, pending: _Pending) -> None:
-        segs = pending.segs
-        if not segs:
-            return
-        counts = np.fromiter(map(len, segs), dtype=np.int64, count=len(segs))
-        single = bool((counts == 1).all())
-        rings = [seg[0] for seg in segs] if single else list(chain.from_iterable(segs))
+        if pending.rings:
+            self.batch(pending.ring_objects, pending.rings, pending.ring_index, single=True)
+        if pending.segs:
+            rings = list(chain.from_iterable(pending.segs))
+            self.batch(pending.objects, rings, pending.index, single=False, segs=pending.segs)
+        self.drop_lost()
+
+    def batch(
+        self,
+        objects: list[ObjectLabel],
+        rings: list[list],
+        indices: list[int],
+        *,
+        single: bool,
+        segs: list[list] | None = None,
+    ) -> None:
+        """Polygons for `objects` from `rings` (one each when `single`, else as `segs` groups)."""
+        segs_of = (lambda position: [rings[position]]) if single else segs.__getitem__
         try:
             lengths = np.fromiter(map(len, rings), dtype=np.int64, count=len(rings))
             values = np.fromiter(
@@ -642,13 +665,12 @@ class _Reader:
                 raise ValueError("a ring with an odd count of numbers")
         except _BAD:
             # Something is not a number, or odd: build each object on its own, with its warning.
-            for entry in zip(pending.objects, segs, pending.index, strict=True):
-                self.polygon_slowly(*entry)
-            self.drop_lost()
+            for position, (obj, index) in enumerate(zip(objects, indices, strict=True)):
+                self.polygon_slowly(obj, segs_of(position), index)
             return
         ends = np.cumsum(lengths)
         starts = ends - lengths
-        bad = (lengths < 6) | (lengths % 2 == 1)
+        bad = lengths < 6
         if not np.isfinite(values).all():  # null becomes NaN in fromiter
             finite = np.concatenate(([0], np.cumsum(~np.isfinite(values))))
             bad |= finite[ends] != finite[starts]
@@ -662,25 +684,26 @@ class _Reader:
         starts_l = (starts // 2).tolist()
         ends_l = (ends // 2).tolist()
         part, polygon = PolygonPart, Polygon
-        if single and not bad.any():
-            for obj, start, end in zip(pending.objects, starts_l, ends_l, strict=True):
-                obj.geometry = polygon((part(points[start:end]),))
+        bad_l = bad.tolist() if bad.any() else None
+        if single:
+            for position, (obj, start, end) in enumerate(
+                zip(objects, starts_l, ends_l, strict=True)
+            ):
+                if bad_l is not None and bad_l[position]:
+                    self.polygon_slowly(obj, [rings[position]], indices[position])
+                else:
+                    obj.geometry = polygon((part(points[start:end]),))
             return
-        bad_l = bad.tolist()
         position = 0
-        for obj, seg, index in zip(pending.objects, segs, pending.index, strict=True):
-            count = len(seg)
-            following = position + count
-            if count == 1 and not bad_l[position]:
-                obj.geometry = polygon((part(points[starts_l[position] : ends_l[position]]),))
-            elif any(bad_l[position:following]):
+        for obj, seg, index in zip(objects, segs, indices, strict=True):
+            following = position + len(seg)
+            if bad_l is not None and any(bad_l[position:following]):
                 self.polygon_slowly(obj, seg, index)
             else:
                 obj.geometry = polygon(
                     tuple(part(points[starts_l[i] : ends_l[i]]) for i in range(position, following))
                 )
             position = following
-        self.drop_lost()
 
     def polygon_slowly(self, obj: ObjectLabel, seg: list, index: int) -> None:
         parts = []

@@ -91,12 +91,13 @@ from labelview.model import (
 )
 from labelview.model.geometry import Geometry, PolygonPart
 
-_BAD = (KeyError, TypeError, ValueError, IndexError, AttributeError)
+_BAD = (KeyError, TypeError, ValueError, IndexError, AttributeError, OverflowError)
 _DRAWN = frozenset({"box", "segment", "polyline", "point", "ellipse", "binary"})
 _VIDEO_SUFFIXES = frozenset({".mp4", ".webm", ".mov", ".avi", ".mkv", ".m4v", ".mpg", ".mpeg"})
 _JSON_SUFFIXES = (".json", ".ndjson", ".jsonl", ".json.gz", ".ndjson.gz", ".jsonl.gz")
 _DEFAULT_FPS = 25.0  # what the SDK assumes when the item has no fps
 _MAX_FRAMES_LISTED = 20_000  # Frame entries cost ~1 KB each; longer videos list none
+_MAX_TRACK_FRAMES = 1_000_000  # a track longer than this is a broken endFrame, not a video
 _MAX_MEMBER_BYTES = 2**31  # a member claiming more than this is skipped (zip bomb guard)
 _PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 _PNG_END = b"IEND\xaeB`\x82"
@@ -323,6 +324,10 @@ def _num(value: Any) -> float:
     return number
 
 
+def _finite(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
+
+
 def _xy(point: Any) -> tuple[float, float]:
     if not isinstance(point, dict):
         raise ValueError(f"expected a point {{x, y}}, got {type(point).__name__}")
@@ -355,7 +360,7 @@ def _inside(points: np.ndarray, ring: np.ndarray) -> bool:
     x0, y0 = ring[:, 0], ring[:, 1]
     x1, y1 = np.roll(x0, -1), np.roll(y0, -1)
     crosses = (y0 > y) != (y1 > y)
-    with np.errstate(divide="ignore", invalid="ignore"):
+    with np.errstate(all="ignore"):
         at_x = x0 + (y - y0) * (x1 - x0) / (y1 - y0)
     hits = crosses & (x < at_x)
     return bool((hits.sum(axis=1) % 2 == 1).all())
@@ -882,10 +887,10 @@ class _Reader:
         start = _int(system.get("frame"))
         if start is None:
             start_time = system.get("startTime")
-            start = round(start_time * fps) if isinstance(start_time, int | float) else 0
+            start = round(start_time * fps) if _finite(start_time) else 0
         end = _int(system.get("endFrame"))
         end_time = system.get("endTime")
-        if end is None and isinstance(end_time, int | float) and not isinstance(end_time, bool):
+        if end is None and _finite(end_time):
             end = round(end_time * fps)  # the 2019 form gives only endTime (seconds)
         snapshots: list[tuple[int, int, dict]] = []
         snaps_loc = _join(loc, "metadata.system.snapshots_")
@@ -914,6 +919,13 @@ class _Reader:
         if end < start:
             self.ctx.warn(_join(loc, "metadata.system.endFrame"), f"endFrame {end} < frame {start}")
             end = start
+        if end - start >= _MAX_TRACK_FRAMES:
+            self.ctx.warn(
+                _join(loc, "metadata.system.endFrame"),
+                f"track of {end - start + 1:,} frames cut to {_MAX_TRACK_FRAMES:,}",
+                item=item.id,
+            )
+            end = start + _MAX_TRACK_FRAMES - 1
         segments = [_Seg(start, end, coords, label, True, attributes)]
         for frame, index, snap in snapshots:
             if frame > end:

@@ -67,6 +67,7 @@ from labelview.model import (
     ObjectLabel,
     Point,
     Polygon,
+    PolygonPart,
     Polyline,
     RotatedBox,
     RowMajorRle,
@@ -154,6 +155,7 @@ _ROW_MAPPED = frozenset(
         "last_edited_at",
     }
 )
+_ACTION_KEYS = ("dynamic", "shouldPropagate", "trackHash", "spaceId")
 _VISIBILITY = {"visible": 2, "invisible": 0, "occluded": 1, "selfoccluded": 1}
 _TIME_FORMATS = (
     "%Y-%m-%d %H:%M:%S",
@@ -332,46 +334,42 @@ def _source(entry: dict) -> str | None:
     return "manual" if manual else "model"
 
 
-def _option_label(option: dict, attribute_name: str | None, onto: Ontology) -> str:
-    known = onto.options.get(option.get("featureHash") or "")
-    if known is not None:
-        return str(known.get("label") or known.get("value") or "")
-    name = option.get("name")
-    # Platform exports put the attribute's name here in dynamic answers: the value names the option.
-    if not name or name == attribute_name:
-        return str(option.get("value") or name or "")
-    return str(name)
-
-
 def _answer(raw: dict, onto: Ontology, *, frames: tuple[int, int] | None = None) -> Answer:
     """One attribute-answer record as an Answer (no children yet)."""
-    feature = raw.get("featureHash")
-    attribute = onto.attributes.get(feature or "")
-    name = str(raw.get("name") or (attribute or {}).get("name") or raw.get("value") or "")
+    attribute = onto.attributes.get(raw.get("featureHash") or "") if onto.present else None
+    name = raw.get("name") or (attribute or {}).get("name") or raw.get("value") or ""
     answers = raw.get("answers")
-    kind = (attribute or {}).get("type")
-    extra: dict[str, Any] = {"featureHash": feature} if feature else {}
     if isinstance(answers, list):
-        options = [a for a in answers if isinstance(a, dict)]
-        labels = [_option_label(a, name, onto) for a in options]
-        if kind == "radio":
-            value: Any = labels[0] if labels else None
-        else:
-            value = labels
-        hashes = [a.get("featureHash") for a in options]
-        if any(hashes):
-            extra["options"] = hashes
+        labels = []
+        options = onto.options
+        for option in answers:
+            if not isinstance(option, dict):
+                continue
+            known = options.get(option.get("featureHash") or "") if options else None
+            if known is not None:
+                labels.append(known.get("label") or known.get("value") or "")
+                continue
+            label = option.get("name")
+            # Platform exports put the attribute's name here in dynamic answers: the value names
+            # the option then.
+            if not label or label == name:
+                label = option.get("value") or label or ""
+            labels.append(label)
+        value: Any = labels
+        if attribute is not None and attribute.get("type") == "radio":
+            value = labels[0] if labels else None
     else:
         value = answers
-    for key in ("dynamic", "shouldPropagate", "trackHash"):
-        if key in raw:
-            extra[key] = raw[key]
+    extra = None
+    if "dynamic" in raw:
+        extra = {key: raw[key] for key in _ACTION_KEYS if key in raw}
+    manual = raw.get("manualAnnotation")
     return Answer(
-        name=name,
-        value=value,
+        name if isinstance(name, str) else str(name),
+        value,
         frames=frames,
-        source=_source(raw),
-        extra=extra or None,
+        source=None if manual is None else ("manual" if manual else "model"),
+        extra=extra,
     )
 
 
@@ -391,13 +389,15 @@ def _merge(raws: Iterable[dict]) -> dict[str, dict]:
 
 
 def build_answers(
-    raws: Iterable[dict],
+    raws: list,
     attributes: list | None,
     onto: Ontology,
     *,
     frames: tuple[int, int] | None = None,
 ) -> list[Answer]:
     """Answers as a tree following the ontology `attributes` (flat when not known)."""
+    if not attributes and len(raws) == 1 and isinstance(raws[0], dict):
+        return [_answer(raws[0], onto, frames=frames)]  # the common case, without the merge
     pending = _merge(raws)
     out: list[Answer] = []
     if attributes:
@@ -613,7 +613,7 @@ class _Reader:
 
         item.classifications = self.classifications(index, row, state, item)
         if state.creators:
-            item.labeler = state.creators.most_common(1)[0][0]
+            item.labeler = max(state.creators, key=state.creators.__getitem__)
         return item
 
     def history(self, row: dict) -> list[StageEvent]:
@@ -820,16 +820,21 @@ class _Reader:
                     f"shape {shape!r} is not drawn; the object is kept without geometry",
                     obj=object_hash,
                 )
-        unknown = [k for k in obj if k not in _OBJECT_KEYS and obj[k] != _DEFAULTS.get(k, k)]
         if geometry is None:
             # Keep the raw shape data (whatever its key) so nothing is lost.
             unknown = [k for k in obj if k not in _META_KEYS]
+        else:
+            unknown = obj.keys() - _OBJECT_KEYS
+            if unknown:
+                unknown = [k for k in unknown if obj[k] != _DEFAULTS.get(k, k)]
         if unknown:
             extra = {**(extra or {}), **{key: obj[key] for key in unknown}}
         creator = obj.get("createdBy")
         if creator:
-            state.creators[creator] += 1
+            creators = state.creators
+            creators[creator] = creators.get(creator, 0) + 1
         confidence = obj.get("confidence")
+        manual = obj.get("manualAnnotation")
         return ObjectLabel(
             category=name,
             geometry=geometry,
@@ -838,7 +843,7 @@ class _Reader:
             track=object_hash,
             attributes=state.attributes(object_hash, feature, frame, self.onto),
             confidence=float(confidence) if confidence is not None else None,
-            source=_source(obj),
+            source=None if manual is None else ("manual" if manual else "model"),
             created_by=creator,
             created_at=iso_time(obj.get("createdAt")),
             updated_by=obj.get("lastEditedBy"),
@@ -852,10 +857,12 @@ class _Reader:
             parts = []
             scale = np.array((width, height))
             for rings in polygons:
-                arrays = [
-                    np.asarray(ring, dtype=np.float64).reshape(-1, 2) * scale for ring in rings
-                ]
-                if arrays:
+                arrays = [np.array(ring, dtype=np.float64).reshape(-1, 2) for ring in rings]
+                for array in arrays:
+                    array *= scale
+                if len(arrays) == 1 and len(arrays[0]) >= 3:
+                    parts.append(PolygonPart(arrays[0]))  # unclosed, finite (JSON has no NaN)
+                elif arrays:
                     parts.append(make_part(arrays[0], arrays[1:]))
             if parts:
                 return Polygon(tuple(parts))
@@ -1024,7 +1031,7 @@ class _RowState:
         self.static: dict[str, list[Answer]] = {}
         self.dynamic: dict[str, list[tuple[int, int, dict]]] = {}
         self.markers: dict[str, tuple[dict, set[int]]] = {}
-        self.creators: Counter[str] = Counter()
+        self.creators: dict[str, int] = {}
         self.unknown: Counter[str] = Counter()
 
     def attributes(

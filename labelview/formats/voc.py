@@ -28,6 +28,7 @@ import ast
 import math
 import re
 import xml.etree.ElementTree as ET
+from collections.abc import Callable
 from pathlib import Path, PurePosixPath
 from typing import Any
 
@@ -52,7 +53,7 @@ from labelview.formats.yolo import bool_option, frames_of
 from labelview.images import ImageFinder, default_roots, image_size, reference_parts
 from labelview.model import Box, Dataset, Item, ObjectLabel
 from labelview.model.classifications import Answer, flatten, walk
-from labelview.model.geometry import ArrayMask, Mask
+from labelview.model.geometry import LazyMask, Mask
 from labelview.model.objects import Relation
 from labelview.output import OutputDir, sanitised
 
@@ -404,11 +405,23 @@ def _read_masks_only(path: Path, ctx: ReadContext) -> Dataset:
             label = int(labels[keep][np.argmax(counts[keep])])
             category = names[label] if label < len(names) else f"class_{label}"
             dataset.category(category)
-            mask = Mask(height, width, ArrayMask(pixels))
-            item.objects.append(ObjectLabel(category, mask, id=str(int(value))))
+            # Keep only the file and the value: decoding again on demand is cheap, whereas a
+            # full-size bool array per instance would take gigabytes on a whole VOC set.
+            source = LazyMask(_instance_loader(file, int(value)), f"{file.name} = {int(value)}")
+            item.objects.append(ObjectLabel(category, Mask(height, width, source), id=str(value)))
         dataset.items.append(item)
     ctx.progress(len(files), len(files))
     return dataset
+
+
+def _instance_loader(file: Path, value: int) -> Callable[[], np.ndarray]:
+    def load() -> np.ndarray:
+        from PIL import Image
+
+        with Image.open(file) as image:
+            return np.asarray(image) == value
+
+    return load
 
 
 # --- writing --------------------------------------------------------------------------------------

@@ -11,7 +11,8 @@ Reading
   polygon). The rule: the yaml `task:` key or the reader option `task` decides when given;
   otherwise the lines are OBB when *every* 8-number line of the dataset is a rectangle in pixels
   (right angles within 1°) and no other polygon length occurs, else segment.
-- Coordinates are normalised, so a label needs its image's size (from the image header). An item
+- Coordinates are normalised, so a label needs its image's size (from the image header, after
+  EXIF rotation like Ultralytics' exif_size: orientations 5-8 swap width and height). An item
   whose image is missing is kept, its objects skipped, with a located warning — unless the reader
   option `image_size` ("WxH" or (w, h)) gives one size for all.
 - Class ids: names from the yaml (dict or list) or the names file. Dataloop's converter writes
@@ -325,7 +326,7 @@ def _resolve(path: Path, ctx: ReadContext) -> _Source:
                 for image in _split_images(str(list_path), base, base):
                     source.pairs.append((image.with_suffix(".txt"), image, split))
     if not source.names:
-        for name in _NAMES_FILES:
+        for name in (*_NAMES_FILES, "*.names"):
             found = sorted(base.rglob(name))
             if found:
                 source.names = _names_file(found[0])
@@ -523,6 +524,7 @@ def _read(path: Path, ctx: ReadContext) -> Dataset:
 
     shift = _id_shift(source, seen_ids, ctx)
     obb = _decide_obb(source, parsed, fallback_size, sizes)
+    unnamed: set[int] = set()
 
     for index, (label, image, split, rel_label, item_id, rows) in enumerate(parsed):
         if index % 200 == 0:
@@ -563,6 +565,9 @@ def _read(path: Path, ctx: ReadContext) -> Dataset:
             except (ValueError, IndexError) as error:
                 ctx.warn(where, str(error), item=item.id, obj=str(lineno))
                 continue
+            if source.names and cls - shift not in source.names and cls - shift not in unnamed:
+                unnamed.add(cls - shift)
+                ctx.warn(where, f"class id {cls - shift} has no name (read as class_{cls - shift})")
             name = _category_name(cls - shift, source, dataset)
             obj = ObjectLabel(name, geometry, id=str(lineno))
             if values.size and (
@@ -619,8 +624,22 @@ class _SizeCache:
         if path is None:
             return None
         if path not in self.sizes:
-            self.sizes[path] = image_size(path) if path.is_file() else None
+            self.sizes[path] = _displayed_size(path) if path.is_file() else None
         return self.sizes[path]
+
+
+def _displayed_size(path: Path) -> tuple[int, int] | None:
+    """(width, height) after EXIF rotation, as Ultralytics' exif_size normalises against."""
+    from PIL import Image, UnidentifiedImageError
+
+    try:
+        with Image.open(path) as image:
+            width, height = image.size
+            if image.format == "JPEG" and image.getexif().get(0x0112) in (5, 6, 7, 8):
+                return height, width  # stored rotated a quarter turn
+            return width, height
+    except (OSError, UnidentifiedImageError, ValueError):
+        return image_size(path)
 
 
 def _decide_obb(
@@ -959,7 +978,8 @@ def frames_of(item: Item) -> list[tuple[int | None, str, Path | None]]:
     A single image gives one entry (frame None); a multi-frame item one per declared frame and per
     frame an object sits on (frames without an image are named `<item>/frame_000123.jpg`).
     """
-    base = item.image or item.name or item.id
+    # A URL's folders are the server's, not the dataset's: name the labels after the item then.
+    base = item.image if item.image and "://" not in item.image else (item.name or item.id)
     indices = item.frame_indices() if item.frames or item.kind != "image" else []
     if not indices:
         return [(None, base, item.image_path)]
@@ -969,6 +989,8 @@ def frames_of(item: Item) -> list[tuple[int | None, str, Path | None]]:
     for index in indices:
         frame = declared.get(index)
         named = (frame.image or frame.name) if frame is not None else None
+        if named and "://" in named:
+            named = reference_parts(named).name
         reference = named or f"{stem}/frame_{index:06d}.jpg"
         result.append((index, reference, frame.image_path if frame is not None else None))
     return result

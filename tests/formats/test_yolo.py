@@ -147,8 +147,13 @@ def test_dataloop_one_based_ids_are_shifted_with_a_warning(tmp_path: Path) -> No
     dataset, ctx = _read(root)
     assert [obj.category for obj in dataset.items[0].objects] == ["person", "car"]
     assert any("1-based" in issue.message for issue in ctx.issues)
-    dataset, _ = _read(root, one_based=False)
+    dataset, ctx = _read(root, one_based=False)
     assert [obj.category for obj in dataset.items[0].objects] == ["car", "class_2"]
+    (issue,) = ctx.issues
+    assert (issue.where, issue.message) == (
+        "yolo/annotations/p.txt:2",
+        "class id 2 has no name (read as class_2)",
+    )
 
 
 def test_zero_based_ids_without_id_zero_are_not_shifted(tmp_path: Path) -> None:
@@ -389,3 +394,18 @@ def test_reads_a_single_label_file(data: Path) -> None:
     assert [obj.category for obj in item.objects] == ["cat", "dog"]
     assert item.objects[0].geometry == Box(8.0, 13.0, 4.0, 4.0)
     assert len(ctx.issues) == 2  # the two bad lines, as when reading the whole dataset
+
+
+def test_exif_rotated_jpeg_normalises_against_the_displayed_size(tmp_path: Path) -> None:
+    root = tmp_path / "ds"
+    (root / "images/train").mkdir(parents=True)
+    exif = Image.Exif()
+    exif[0x0112] = 6  # stored 40x20, shown rotated a quarter turn: 20x40
+    Image.new("RGB", (40, 20)).save(root / "images/train/x.jpg", exif=exif)
+    (root / "labels/train").mkdir(parents=True)
+    (root / "labels/train/x.txt").write_text("0 0.5 0.5 0.5 0.5\n")
+    (root / "data.yaml").write_text("train: images/train\nnames: [a]\n")
+    dataset, _ = _read(root)
+    (item,) = dataset.items
+    assert (item.width, item.height) == (20, 40)
+    assert item.objects[0].geometry == Box(5.0, 10.0, 10.0, 20.0)

@@ -45,8 +45,14 @@ class ImageFinder:
         if self._by_name is None:
             self._by_name = {}
             seen = 0
+            walked: set[str] = set()  # roots nest (the export folder and its images/): walk once
             for root in self.roots:
-                for folder, _dirs, files in os.walk(root):
+                for folder, dirs, files in os.walk(root):
+                    real = os.path.realpath(folder)
+                    if real in walked:
+                        dirs.clear()
+                        continue
+                    walked.add(real)
                     for file in files:
                         if Path(file).suffix.lower() in IMAGE_SUFFIXES:
                             self._by_name.setdefault(file.lower(), []).append(Path(folder, file))
@@ -83,15 +89,15 @@ class ImageFinder:
 
 
 def default_roots(source: Path | None, images_dir: Path | None) -> list[Path]:
-    """Where to look: the user's images folder first, then the export's folder (and an `images/` in
-    it).
+    """Where to look: the user's images folder first, then the export's folder, an `images/` or
+    `items/` in it, and an `items/` beside it (SDK downloads put `json/` and `items/` side by side).
     """
     roots: list[Path] = []
     if images_dir is not None:
         roots.append(Path(images_dir))
     if source is not None:
         base = source if source.is_dir() else source.parent
-        roots.extend([base, base / "images"])
+        roots.extend([base, base / "images", base / "items", base.parent / "items"])
     return roots
 
 

@@ -97,6 +97,7 @@ _VIDEO_SUFFIXES = frozenset({".mp4", ".webm", ".mov", ".avi", ".mkv", ".m4v", ".
 _JSON_SUFFIXES = (".json", ".ndjson", ".jsonl", ".json.gz", ".ndjson.gz", ".jsonl.gz")
 _DEFAULT_FPS = 25.0  # what the SDK assumes when the item has no fps
 _MAX_FRAMES_LISTED = 20_000  # Frame entries cost ~1 KB each; longer videos list none
+_MAX_SIDE = 1 << 17  # larger widths/heights are broken metadata, not images
 _MAX_TRACK_FRAMES = 1_000_000  # a track longer than this is a broken endFrame, not a video
 _MAX_MEMBER_BYTES = 2**31  # a member claiming more than this is skipped (zip bomb guard)
 _PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
@@ -140,7 +141,7 @@ def detect(probe: Probe) -> Detection:
     if b"roots" in keys or (
         b"tag" in keys and b"displayLabel" in keys and b"annotations" not in keys
     ):
-        return no("a Dataloop ontology/recipe, not an export (give it as the ontology)")
+        return no("a Dataloop ontology/recipe, not an export: pass it with --ontology")
     if b"manifestVersion" in keys or b"partitioning" in keys:
         return no("a Dataloop V3 export manifest: open the folder with its .ndjson.gz partitions")
     if b"images" in keys and b"categories" in keys:
@@ -456,10 +457,9 @@ class _Reader:
         self.ontology_source: str | None = None
         self.labels: dict[str, None] = {}  # labels in first-seen order
         self.poses: dict[str, list[ObjectLabel]] = {}  # pose label -> its objects (post-fix)
-        self.pose_templates: dict[str, dict[str, Any]] = {}  # pose label -> template
+        self.pose_templates: dict[str, str] = {}  # pose label -> its template id
         self.other: Counter[str] = Counter()
         self.item_ids: set[str] = set()
-        self.done = 0
 
     # -- top level ---------------------------------------------------------------------------------
 
@@ -482,31 +482,34 @@ class _Reader:
                     ctx.warn("ontology", f"{ctx.ontology} is not a Dataloop ontology: ignored")
         documents = list(_documents(self.path, ctx, stack))
         single = len(documents) == 1 and documents[0].name == ""
-        parsed: list[tuple[_Doc, Any]] = []
-        for index, doc in enumerate(documents):
-            ctx.check_cancelled()
-            value = self._parse(doc, single)
-            if value is _SKIP:
-                continue
-            if _is_ontology(value):
-                if single:
-                    raise ctx.fail("", "a Dataloop ontology/recipe, not an export")
-                if self.ontology is None:
-                    self.ontology = _parse_ontology(value)
-                    self.ontology_source = doc.name
-                continue
-            parsed.append((doc, value))
-            if index % 50 == 0:
-                ctx.progress(index, len(documents) * 2)
-        if not parsed and not single and not self.dataset.items:
-            raise ctx.fail("", "no Dataloop item JSON found in this folder or zip")
-        total = len(parsed)
+        # Ontology files first, so attribute titles apply to every item; items are built as they
+        # are parsed (one parse tree in memory at a time). Categories are made at the end.
+        documents.sort(key=lambda doc: not re.search(r"ontolog|recipe", doc.name, re.I))
+        found = False
         with gc_paused():
-            for index, (doc, value) in enumerate(parsed):
+            for index, doc in enumerate(documents):
                 ctx.check_cancelled()
+                value = self._parse(doc, single)
+                if value is _SKIP:
+                    continue
+                if _is_ontology(value):
+                    if single:
+                        raise ctx.fail(
+                            "", "a Dataloop ontology/recipe, not an export: pass it with --ontology"
+                        )
+                    if self.ontology is None:
+                        self.ontology = _parse_ontology(value)
+                        self.ontology_source = doc.name
+                    continue
+                found = True
                 self._document(doc, value, single)
-                ctx.progress(total + index + 1, total * 2)
+                del value
+                if not single:
+                    ctx.progress(index + 1, len(documents))
+        if not found and not single:
+            raise ctx.fail("", "no Dataloop item JSON found in this folder or zip")
         self._finish()
+        ctx.progress(1, 1)
         return self.dataset
 
     def _parse(self, doc: _Doc, single: bool) -> Any:
@@ -617,7 +620,6 @@ class _Reader:
             item.fps = item.fps or _DEFAULT_FPS
         self._annotations(item, annotations, _join(loc, "annotations"))
         self.dataset.items.append(item)
-        self.done += 1
 
     def _item_shell(self, raw: dict, loc: str, fallback: str) -> Item:
         metadata = raw.get("metadata")
@@ -648,6 +650,17 @@ class _Reader:
         else:
             kind = "other"
         width, height = _int(system.get("width")), _int(system.get("height"))
+        if (
+            width is not None
+            and height is not None
+            and not (0 < width <= _MAX_SIDE and 0 < height <= _MAX_SIDE)
+        ):
+            self.ctx.warn(
+                _join(loc, "metadata.system"),
+                f"item size {width}×{height} ignored (not a usable image size)",
+                item=str(item_id),
+            )
+            width = height = None
         exif = system.get("exif") if isinstance(system.get("exif"), dict) else {}
         orientation = _int(exif.get("Orientation"))
         if orientation in (5, 6, 7, 8) and width and height:
@@ -798,6 +811,18 @@ class _Reader:
             return
         attributes = self._attributes(ann.get("attributes"), system.get("attributes"), loc)
         common = self._common(ann, system)
+        if item.kind != "video" and kind != "pose":  # the common case, without track machinery
+            coords = (
+                ann["data"]
+                if "coordinates" not in ann and "data" in ann
+                else ann.get("coordinates")
+            )
+            geometry = self._geometry(item, kind, coords, ann_id, loc)
+            self.labels.setdefault(label, None)
+            item.objects.append(
+                ObjectLabel(label, geometry, ann_id, attributes=attributes, **common)
+            )
+            return
         segments = self._track(item, ann, system, label, attributes, loc)
         if kind == "pose":
             self._pose(item, ann, ann_id, segments, children.get(ann_id or "", []), common, loc)
@@ -1016,6 +1041,8 @@ class _Reader:
             )
         if kind == "binary":
             payload, width, height = _png_data_url(coords)
+            if not (0 < width <= _MAX_SIDE and 0 < height <= _MAX_SIDE):
+                raise ValueError(f"mask PNG claims a size of {width}×{height}")
             if not item.width or not item.height:
                 item.width, item.height = width, height
             elif (width, height) != (item.width, item.height):
@@ -1071,12 +1098,8 @@ class _Reader:
     ) -> None:
         coords = ann.get("coordinates") if isinstance(ann.get("coordinates"), dict) else {}
         template_id = coords.get("templateId")
-        template = None
-        if self.ontology is not None and template_id is not None:
-            template = self.ontology.templates.get(str(template_id))
-        label = segments[0].label
-        if template is not None:
-            self.pose_templates.setdefault(label, template)
+        if template_id is not None:
+            self.pose_templates.setdefault(segments[0].label, str(template_id))
         # Each child point is its own (possibly tracked) annotation.
         tracks = []
         for index, child in children:
@@ -1095,7 +1118,7 @@ class _Reader:
                 tracks.append((child_label, states))
             except _BAD as error:
                 self.ctx.warn(child_loc, f"pose point skipped: {_why(error)}", item=item.id)
-        self.labels.setdefault(label, None)
+        self.labels.setdefault(segments[0].label, None)
         for seg in segments:
             if not seg.visible:
                 continue
@@ -1159,7 +1182,10 @@ class _Reader:
 
     def _skeleton(self, label: str, objects: list[ObjectLabel]) -> None:
         """Give every pose of `label` the same point order (the template's, else first-seen)."""
-        template = self.pose_templates.get(label)
+        template_id = self.pose_templates.get(label)
+        template = (
+            self.ontology.templates.get(template_id) if self.ontology and template_id else None
+        )
         names: list[str] = []
         edges: list[tuple[int, int]] = []
         if template is not None:

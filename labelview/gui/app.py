@@ -104,6 +104,16 @@ def run(args: argparse.Namespace) -> int:
     screenshot: Path | None = getattr(args, "screenshot", None)
     if screenshot is not None and "QT_QPA_PLATFORM" not in os.environ:
         os.environ["QT_QPA_PLATFORM"] = "offscreen"
+    if sys.platform.startswith("linux") and not any(
+        os.environ.get(name) for name in ("DISPLAY", "WAYLAND_DISPLAY", "QT_QPA_PLATFORM")
+    ):
+        # Qt would abort the process with a fatal message; say what is wrong instead.
+        sys.stderr.write(
+            "error: no display to open the window on (DISPLAY is not set); "
+            "`labelview FILE --screenshot OUT.png` renders offscreen, "
+            "`labelview info|convert` work without one\n"
+        )
+        return 1
     app = application()
     from labelview.gui.main_window import MainWindow
 
@@ -113,8 +123,9 @@ def run(args: argparse.Namespace) -> int:
 
         from PySide6.QtCore import QSettings
 
-        scratch = tempfile.mkdtemp(prefix="labelview-shot-")
-        window = MainWindow(settings=QSettings(f"{scratch}/s.ini", QSettings.Format.IniFormat))
+        scratch = tempfile.TemporaryDirectory(prefix="labelview-shot-", ignore_cleanup_errors=True)
+        settings = QSettings(f"{scratch.name}/s.ini", QSettings.Format.IniFormat)
+        window = MainWindow(settings=settings)
     else:
         window = MainWindow()
     reporter = ErrorReporter(window).install()
@@ -132,7 +143,10 @@ def run(args: argparse.Namespace) -> int:
         "url_map": getattr(args, "url_map", None),
     }
     if screenshot is not None:
-        return _screenshot(window, app, path, options, args, screenshot, reporter)
+        try:
+            return _screenshot(window, app, path, options, args, screenshot, reporter)
+        finally:
+            scratch.cleanup()
     window.show()
     if path is not None:
         window.open_path(path, **options)

@@ -42,6 +42,13 @@ def app_settings() -> QSettings:
     return QSettings("labelview", "labelview")
 
 
+def plural(count: int, word: str) -> str:
+    """'1 item', '2 items', '3 categories'."""
+    if count == 1:
+        return f"1 {word}"
+    return f"{count:,} " + (word[:-1] + "ies" if word.endswith("y") else word + "s")
+
+
 def local_paths(urls: list[QUrl]) -> list[Path]:
     """Local files and folders among dropped URLs."""
     return [Path(url.toLocalFile()) for url in urls if url.isLocalFile() and url.toLocalFile()]
@@ -322,6 +329,8 @@ class MainWindow(QMainWindow):
         self.open_path(paths[0])
 
     def _ask_format(self, request: OpenRequest, verdicts) -> None:
+        self._idle()
+        self.statusBar().showMessage(f"Which format is {request.path.name}?")
         dialog = ChooseFormatDialog(request.path.name, verdicts, self)
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
 
@@ -364,11 +373,12 @@ class MainWindow(QMainWindow):
         if request is not None:
             self._remember(request.path)
         if dataset is not None:
-            self.statusBar().showMessage(
-                f"{len(dataset.items):,} items, {dataset.object_count:,} objects, "
-                f"{len(dataset.categories):,} categories",
-                8000,
+            counts = (
+                (len(dataset.items), "item"),
+                (dataset.object_count, "object"),
+                (len(dataset.categories), "category"),
             )
+            self.statusBar().showMessage(", ".join(plural(n, word) for n, word in counts), 8000)
         self._update_title()
 
     def _load_failed(self, message: str) -> None:

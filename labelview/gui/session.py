@@ -6,6 +6,7 @@ signals and they redraw. No panel reaches into another.
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -30,8 +31,23 @@ class OpenRequest:
     url_map: Path | None = None
 
 
-def read_dataset(request: OpenRequest, control: TaskControl) -> Dataset:
-    """Read and resolve images (runs on the worker)."""
+@dataclass(frozen=True, slots=True)
+class FormatNeeded:
+    """The worker's answer when no format clearly claims the input: every verdict."""
+
+    verdicts: list[tuple[Format, Detection]]
+
+
+def read_dataset(request: OpenRequest, control: TaskControl) -> Dataset | FormatNeeded:
+    """Detect (unless the format is given), read and resolve images (runs on the worker)."""
+    if request.format is None:
+        # Detection walks folders (a dropped image tree can be big): off the window's thread too.
+        control.stage(f"Detecting the format of {request.path.name}")
+        ranked = formats.verdicts(request.path)
+        fmt = chosen_format(ranked)
+        if fmt is None:
+            return FormatNeeded(ranked)
+        request = dataclasses.replace(request, format=fmt.name)
     control.stage(f"Reading {request.path.name}")
     ctx = ReadContext(
         file=request.path,
@@ -100,24 +116,13 @@ class Session(QObject):
     ) -> bool:
         """Start reading `path` on a worker (or here, with wait=True); False if it cannot start.
 
-        When no format clearly claims the input, `format_needed` asks the window to let the user
-        choose, and the window calls open again with `format`.
+        When no format clearly claims the input, `format_needed` (after the worker's detection)
+        asks the window to let the user choose, and the window calls open again with `format`.
         """
         request = OpenRequest(Path(path), format, images_dir, ontology, url_map)
         if not request.path.exists():
             self._fail(request, "no such file or folder")
             return False
-        if request.format is None:
-            try:
-                ranked = formats.verdicts(request.path)
-            except OSError as error:
-                self._fail(request, f"cannot read: {error.strerror or error}")
-                return False
-            fmt = chosen_format(ranked)
-            if fmt is None:
-                self.format_needed.emit(request, ranked)
-                return False
-            request = OpenRequest(request.path, fmt.name, images_dir, ontology, url_map)
         self.cancel()
         task = Task(lambda control: read_dataset(request, control), self)
         task.request = request  # type: ignore[attr-defined]
@@ -144,24 +149,32 @@ class Session(QObject):
     def busy(self) -> bool:
         return self.task is not None
 
-    def _on_finished(self, dataset: Dataset) -> None:
+    def _on_finished(self, result: Dataset | FormatNeeded) -> None:
         task = self.sender()
+        task.deleteLater()
         if task is not self.task:
             return  # a read the user replaced or cancelled
         self.task = None
+        if isinstance(result, FormatNeeded):
+            self.format_needed.emit(task.request, result.verdicts)
+            return
+        dataset = result
         self.request = task.request
         self.images_dir = task.request.images_dir
         self.set_dataset(dataset)
 
     def _on_failed(self, message: str) -> None:
         task = self.sender()
+        task.deleteLater()
         if task is not self.task:
             return
         self.task = None
         self._fail(task.request, message)
 
     def _on_cancelled(self) -> None:
-        if self.sender() is not self.task:
+        task = self.sender()
+        task.deleteLater()
+        if task is not self.task:
             return
         self.task = None
         self.load_cancelled.emit()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import threading
 from pathlib import Path
 
 import numpy as np
@@ -10,6 +11,7 @@ import pytest
 from pycocotools import mask as coco_mask
 
 from labelview import formats
+from labelview.errors import Cancelled
 from labelview.formats import coco
 from labelview.formats.base import Confidence, Probe, ReadContext, WriteContext
 from labelview.model import (
@@ -207,12 +209,23 @@ def test_string_ids_and_ints_written_as_strings(tmp_path: Path) -> None:
         "annotations": [
             {"id": "ann-1", "image_id": "64a1f", "category_id": 1, "bbox": [0, 0, 1, 1]},
             {"id": 2, "image_id": "7", "category_id": "1", "bbox": [1, 1, 1, 1]},
+            # Dataloop writes boxes with `segmentation: [[]]`.
+            {
+                "id": 3,
+                "image_id": "7",
+                "category_id": 1,
+                "segmentation": [[]],
+                "bbox": [0, 1, 2, 3],
+            },
         ],
     }
     path.write_text(json.dumps(doc))
     dataset = _read(path)
     assert [obj.id for obj in dataset.items[0].objects] == ["ann-1"]
-    assert [obj.id for obj in dataset.items[1].objects] == ["2"]
+    assert [(o.id, o.geometry) for o in dataset.items[1].objects] == [
+        ("2", Box(1, 1, 1, 1)),
+        ("3", Box(0, 1, 2, 3)),
+    ]
     assert [issue.where for issue in dataset.issues] == ["images[1]"]  # no size
 
 
@@ -232,6 +245,66 @@ def test_zero_based_skeleton_is_recognised(tmp_path: Path) -> None:
     assert dataset.categories["q"].skeleton.edges == ((0, 1), (1, 2))
     assert [issue.where for issue in dataset.issues] == ["categories[0].skeleton"]
     assert "0-based" in dataset.issues[0].message
+
+
+def test_encord_shape_hints_and_rle_size_mismatch(tmp_path: Path) -> None:
+    path = tmp_path / "encord.coco.json"
+    doc = {
+        "images": [{"id": 0, "file_name": "images/h.jpg", "width": 10, "height": 8}],
+        "categories": [
+            {"id": 1, "name": "Box", "supercategory": "bounding_box"},
+            {"id": 2, "name": "Line", "supercategory": "polyline"},
+            {"id": 3, "name": "Point", "supercategory": "point", "keypoints": "keypoint"},
+            {"id": 4, "name": "Mask", "supercategory": "bitmask"},
+        ],
+        "annotations": [
+            {
+                "id": 0,
+                "image_id": 0,
+                "category_id": 1,
+                "bbox": [1, 2, 3, 4],
+                "segmentation": [[1, 2, 4, 2, 4, 6, 1, 6]],
+                "attributes": {"track_id": 0},
+            },
+            {
+                "id": 1,
+                "image_id": 0,
+                "category_id": 2,
+                "bbox": [0, 0, 5, 5],
+                "area": 0,
+                "segmentation": [[0, 0, 2, 3, 5, 5, 5, 5, 2, 3, 0, 0]],
+            },
+            {
+                "id": 2,
+                "image_id": 0,
+                "category_id": 3,
+                "bbox": [7, 1, 0, 0],
+                "segmentation": [[7, 1]],
+                "keypoints": [7, 1, 2],
+                "num_keypoints": 1,
+            },
+            {
+                "id": 3,
+                "image_id": 0,
+                "category_id": 4,
+                "bbox": [0, 0, 1, 1],
+                "segmentation": {"size": [2, 3], "counts": "06"},
+                "iscrowd": 1,
+            },
+        ],
+    }
+    path.write_text(json.dumps(doc))
+    dataset = _read(path)
+    box, line, point, mask = dataset.items[0].objects
+    assert (box.geometry, box.track) == (Box(1, 2, 3, 4), "0")
+    assert isinstance(line.geometry, Polyline)
+    assert line.geometry.points.tolist() == [[0, 0], [2, 3], [5, 5]]
+    assert point.geometry == Point(7.0, 1.0)
+    assert (mask.geometry.height, mask.geometry.width) == (2, 3)
+    assert mask.geometry.decode().all()
+    assert [f"{i.where}: {i.message}" for i in dataset.issues] == [
+        "annotations[3].segmentation: RLE size [h, w] = [2, 3] differs from the image's 10×8"
+    ]
 
 
 def test_results_list_is_read_as_predictions(tmp_path: Path) -> None:
@@ -258,6 +331,15 @@ def test_progress_is_reported(tmp_path: Path) -> None:
     coco.read(path, ctx)
     assert seen[0] == (0, 7)
     assert seen[-1] == (7, 7)
+
+
+def test_cancel_stops_reading() -> None:
+    path = FIXTURE / "instances.json"
+    ctx = ReadContext(file=path)
+    ctx.control.cancel_event = threading.Event()
+    ctx.control.cancel_event.set()
+    with pytest.raises(Cancelled):
+        coco.read(path, ctx)
 
 
 # --- writing --------------------------------------------------------------------------------------

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import contextlib
 import gzip
 import io
 import json
@@ -700,3 +701,47 @@ def test_ontology_reaches_the_reader_through_convert(data: Path, tmp_path: Path)
     coco = json.loads((tmp_path / "out" / report.targets[0].files[0].name).read_text())
     names = {c["name"] for c in coco["categories"]}
     assert {"apple", "orange", "hand"} <= {name.rsplit(".", 1)[-1] for name in names}
+
+
+def test_junk_values_anywhere_never_crash(data: Path, tmp_path: Path) -> None:
+    """Seeded corruption of the hand-made item: only located issues or a FormatError, ever."""
+    import copy
+    import random
+
+    source = json.loads((data / "dataloop" / "item_all_types.json").read_text())
+    junk = [None, "x", -1, [], {}, 1e308, True, [None], {"x": None}, 10**20, [[{"x": 1}]]]
+
+    def paths(value: object, prefix: tuple = ()) -> list[tuple]:
+        found = [prefix]
+        if isinstance(value, dict):
+            for key, child in value.items():
+                found += paths(child, (*prefix, key))
+        elif isinstance(value, list):
+            for index, child in enumerate(value):
+                found += paths(child, (*prefix, index))
+        return found
+
+    rng = random.Random(7)
+    every = paths(source)[1:]
+    path = tmp_path / "item.json"
+    for _ in range(150):
+        item = copy.deepcopy(source)
+        for where in rng.sample(every, 3):
+            parent = item
+            try:
+                for key in where[:-1]:
+                    parent = parent[key]
+                parent[where[-1]] = rng.choice(junk)
+            except (KeyError, IndexError, TypeError):
+                continue  # an earlier change removed this path
+        path.write_text(json.dumps(item))
+        try:
+            dataset, _ = _read(path)
+        except FormatError:
+            continue
+        for obj in dataset.items[0].objects if dataset.items else []:
+            if obj.kind == "mask":  # the one allowed failure: a clear ValueError on decode
+                with contextlib.suppress(ValueError):
+                    obj.geometry.decode()
+            else:
+                obj.geometry.bounds()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import shutil
 import threading
 from pathlib import Path
@@ -554,8 +555,6 @@ def test_cute_cat_frames_resolve(samples):
 
 
 def test_convert_to_coco_end_to_end(tmp_path):
-    import json
-
     from labelview import cli
 
     out = tmp_path / "coco"
@@ -610,3 +609,66 @@ def test_convert_to_coco_end_to_end(tmp_path):
     assert [a["bbox"][0] for a in track] == [25, 50, 75, 100]
     assert [a["attributes"]["State"] for a in track] == ["Parked", "Parked", "Moving", "Moving"]
     assert {images_by_id[a["image_id"]]["width"] for a in track} == {200}
+
+
+def test_vectorised_run_check_matches_the_reference_codec():
+    rng = np.random.default_rng(3)
+    strings = ["12202O", "02220N:0F20N", "`[T2n0bZT2", ":b15aN", "@", "0"]
+    strings += [rle.counts_to_string(rng.integers(0, 70_000, n).tolist()) for n in range(1, 40)]
+    for string in strings:
+        runs = rle.string_to_counts(string)
+        assert encord._run_stats(string) == (sum(runs), min(runs)), string
+    with pytest.raises(ValueError, match="truncated"):
+        encord._run_stats("0h")
+    with pytest.raises(ValueError, match="invalid"):
+        encord._run_stats("12 ")
+
+
+def test_detects_key_sorted_rows_whose_data_units_come_late(tmp_path):
+    answers = {
+        f"c{i:05d}": {"classificationHash": f"c{i:05d}", "classifications": []} for i in range(3000)
+    }
+    row = {"annotation_task_status": "QUEUED", "classification_answers": answers, "data_units": {}}
+    path = tmp_path / "sorted.json"
+    path.write_text(json.dumps([row], sort_keys=True))
+    probe = Probe.of(path)
+    assert b'"data_units"' not in probe.head
+    assert encord.detect(probe).confidence == Confidence.CERTAIN
+
+
+def test_image_sequence_is_a_sequence(tmp_path):
+    rows = json.loads((DATA / "mini.json").read_text())
+    group = next(r for r in rows if r["data_type"] == "img_group")
+    group["is_image_sequence"] = True
+    path = tmp_path / "seq.json"
+    path.write_text(json.dumps([group]))
+    (sequence,) = read(path).items
+    assert sequence.kind == "sequence"
+    assert sorted((o.frame, o.track) for o in sequence.objects) == [
+        (0, "grp00001"),
+        (1, "grp00001"),
+    ]
+
+
+@pytest.mark.samples
+def test_image_group_frames_find_their_screenshots(samples):
+    dataset = sample(samples, "encord-sdk_image-group_5-images.json")
+    (group,) = dataset.items
+    assert [f.index for f in group.frames] == [0, 1, 2, 3, 4]  # from string data_sequence
+    assert group.frames[4].image == "Screenshot 2021-11-24 at 18.36.19.png"
+    assert images.resolve(dataset) == 2
+    assert group.frames[3].image_path.name == "Screenshot 2021-11-24 at 18.36.11.png"
+
+
+@pytest.mark.samples
+def test_skeleton_template_variant_ontology(samples):
+    path = samples / "encord" / "encord-sdk_ontology_skeleton-template-variant.ontology.json"
+    onto = encord.Ontology(json.loads(path.read_text()))
+    (template,) = {id(t): t for t in onto.templates.values()}.values()
+    skeleton, by_hash, by_key = encord._skeleton_of(template)
+    # Points without featureHash (matched by key), a 5-digit colour (ignored), `feature_node_hash`.
+    assert skeleton.names == ("point_0", "point_1")
+    assert skeleton.edges == ((0, 1),)
+    assert by_hash == {}
+    assert by_key == {"0": 0, "1": 1}
+    assert onto.template_for("c67522ee", None) is template

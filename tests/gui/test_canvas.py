@@ -166,3 +166,49 @@ def test_rings_are_oriented_so_holes_stay_holes() -> None:
     # Two overlapping outer rings (two objects of one class) stay filled where they overlap.
     overlap = rings_path([np.array(outer, float), np.array(outer, float) + 5], [False, False])
     assert overlap.contains(QPointF(7, 7))
+
+
+def test_many_shapes_fill_through_one_image_layer(window) -> None:
+    from labelview.model import Box, Dataset, Item, ObjectLabel, Polygon
+
+    dataset = Dataset(format="test")
+    dataset.category("box", color=RED)
+    dataset.category("polygon", color=BLUE)
+    objects = [
+        ObjectLabel("box", Box(150 + (k % 50), 80 + (k // 50) % 20, 0.5, 0.5)) for k in range(3200)
+    ]
+    objects.append(
+        ObjectLabel(
+            "polygon",
+            Polygon.from_points(
+                [[10, 10], [90, 10], [90, 70], [10, 70]],
+                holes=[[[40, 30], [60, 30], [60, 50], [40, 50]]],
+            ),
+        )
+    )
+    dataset.items.append(Item(id="many", name="many.png", width=200, height=100, objects=objects))
+    window.canvas.set_show_text(False)
+    window.canvas.set_opacity(1.0)
+    window.session.set_dataset(dataset)
+    canvas = window.canvas
+    assert sum(type(g).__name__ == "QGraphicsPixmapItem" for g in canvas.overlay.items) == 1
+    assert near(pixel(canvas, 20, 20), BLUE)
+    assert near(pixel(canvas, 50, 40), GREY, tolerance=12)  # the hole stays a hole
+    assert near(pixel(canvas, 20, 90), GREY, tolerance=12)
+
+
+def test_hover_highlights_the_shape_under_the_mouse(qtbot, solid) -> None:
+    from PySide6.QtCore import QPointF
+
+    scene = solid.view.mapViewToScene(QPointF(150, 30))
+    qtbot.mouseMove(solid.viewport(), pos=solid.mapFromScene(scene))
+    assert solid.hovered is not None
+    assert solid.hovered.id == "ellipse"
+    assert solid.hover_item.path().boundingRect().width() == pytest.approx(24, abs=0.5)
+
+
+def test_opacity_slider_sets_the_fill(window, solid) -> None:
+    window.opacity_slider.setValue(0)
+    assert near(pixel(solid, 25, 12), GREY, tolerance=12)  # inside the box: no fill left
+    window.opacity_slider.setValue(100)
+    assert near(pixel(solid, 25, 12), RED)

@@ -106,7 +106,8 @@ def test_missing_file_is_an_issue(window, tmp_path: Path) -> None:
 def test_unrecognised_file_asks_for_the_format(qtbot, window, gated, tmp_path: Path) -> None:
     odd = tmp_path / "list.txt"
     odd.write_text("a.jpg\nb.jpg\n")
-    window.open_path(odd)
+    with qtbot.waitSignal(window.session.format_needed, timeout=10_000):
+        window.open_path(odd)
     dialog = window.format_dialog
     assert dialog is not None
     names = [
@@ -205,3 +206,68 @@ def test_cli_screenshot_renders_the_asked_item(qtbot, tmp_path: Path) -> None:
     image = QImage(str(out))
     assert image.width() == 1440
     assert image.height() == 900
+
+
+def test_images_folder_resolves_missing_images(window, tmp_path: Path) -> None:
+    from conftest import RED, asymmetric_image, near, pixel
+
+    dataset = shapes_dataset()
+    dataset.source = tmp_path / "export" / "labels.json"
+    dataset.items[0].image = "shapes.png"
+    window.session.set_dataset(dataset)
+    assert not window.canvas.image_found
+    assert window.canvas.placeholder_text.textItem.toPlainText() == "image not found: shapes.png"
+    folder = tmp_path / "pictures"
+    folder.mkdir()
+    asymmetric_image(folder / "shapes.png")
+    window.set_images_folder(folder)
+    assert window.canvas.image_found
+    assert dataset.items[0].image_path == folder / "shapes.png"
+    window.canvas.set_labels_visible(False)
+    assert near(pixel(window.canvas, 10, 10), RED)
+    assert window.settings.value("images_folder") == str(folder)
+
+
+@needs_coco
+def test_cancel_a_big_generated_coco(qtbot, window, monkeypatch, tmp_path: Path) -> None:
+    import dataclasses
+    import json
+    import threading
+
+    count = 20_000
+    big = tmp_path / "big.json"
+    big.write_text(
+        json.dumps(
+            {
+                "images": [{"id": 1, "file_name": "a.jpg", "width": 640, "height": 480}],
+                "categories": [{"id": 1, "name": "car"}],
+                "annotations": [
+                    {"id": i + 1, "image_id": 1, "category_id": 1, "bbox": [i % 600, 5, 9, 9]}
+                    for i in range(count)
+                ],
+            }
+        )
+    )
+    coco = formats.FORMATS["coco"]
+    gate = threading.Event()
+
+    def gated_read(path, ctx):
+        # The real COCO reader, parked after its first progress report until the test cancels.
+        report = ctx.control.on_progress
+
+        def on_progress(done: int, total: int) -> None:
+            report(done, total)
+            gate.wait(10)
+
+        ctx.control.on_progress = on_progress
+        return coco.read(path, ctx)
+
+    monkeypatch.setitem(formats.FORMATS, "coco", dataclasses.replace(coco, read=gated_read))
+    with qtbot.waitSignal(window.session.progress, timeout=10_000):
+        window.open_path(big, format="coco")
+    assert window.progress_bar.isVisible()
+    with qtbot.waitSignal(window.session.load_cancelled, timeout=10_000):
+        qtbot.mouseClick(window.cancel_button, Qt.MouseButton.LeftButton)
+        gate.set()
+    assert window.session.dataset is None
+    assert not window.progress_bar.isVisible()

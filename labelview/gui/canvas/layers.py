@@ -9,6 +9,7 @@ odd-even fill would cancel their overlap out.
 
 from __future__ import annotations
 
+import math
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
@@ -16,8 +17,19 @@ from dataclasses import dataclass, field
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QPointF, QRectF, Qt
-from PySide6.QtGui import QBrush, QColor, QFont, QFontMetricsF, QPainterPath, QPen
-from PySide6.QtWidgets import QGraphicsItem, QGraphicsPathItem
+from PySide6.QtGui import (
+    QBrush,
+    QColor,
+    QFont,
+    QFontMetricsF,
+    QImage,
+    QPainter,
+    QPainterPath,
+    QPen,
+    QPixmap,
+    QTransform,
+)
+from PySide6.QtWidgets import QGraphicsItem, QGraphicsPathItem, QGraphicsPixmapItem
 
 from labelview.gui.canvas.palette import color_for
 from labelview.model import Category, ObjectLabel
@@ -35,6 +47,9 @@ from labelview.model.geometry import (
 )
 
 ELLIPSE_SEGMENTS = 48
+AREA_KINDS = frozenset({"box", "rotated_box", "ellipse", "polygon"})
+RASTER_FILL_OVER = 3000
+MAX_FILL_PIXELS = 12_000_000
 Z_IMAGE, Z_MASK, Z_AREA, Z_LINE, Z_EDGE, Z_POINT, Z_TEXT, Z_HOVER, Z_SELECTED = (
     0,
     5,
@@ -212,7 +227,7 @@ def path_item(path: QPainterPath, pen: QPen, brush: QBrush | None, z: float) -> 
 class LabelsItem(pg.GraphicsObject):
     """All label texts of the shown objects in one item, drawn at screen size (never scaled)."""
 
-    MAX_DRAWN = 3000  # beyond that the text is noise; the Objects panel lists them all
+    MAX_DRAWN = 300  # more tags in view are noise (and slow): zoom in to read them
 
     def __init__(self) -> None:
         super().__init__()
@@ -245,15 +260,16 @@ class LabelsItem(pg.GraphicsObject):
         if not self.texts:
             return
         transform = painter.transform()
-        exposed = option.exposedRect if option is not None else self._bounds
-        if exposed.isEmpty():
-            exposed = self._bounds
+        view = self.getViewBox()
+        exposed = view.viewRect() if view is not None else self._bounds
         inside = np.flatnonzero(
             (self.anchors[:, 0] >= exposed.left() - 1)
             & (self.anchors[:, 0] <= exposed.right() + 1)
             & (self.anchors[:, 1] >= exposed.top() - 1)
             & (self.anchors[:, 1] <= exposed.bottom() + 1)
-        )[: self.MAX_DRAWN]
+        )
+        if len(inside) > self.MAX_DRAWN:
+            return
         painter.save()
         painter.resetTransform()
         painter.setFont(self.font)
@@ -316,8 +332,15 @@ def build(
     hidden: set[str] = frozenset(),  # type: ignore[assignment]
     opacity: float = 0.25,
     decode_mask: Callable[[Mask], np.ndarray | None] | None = None,
+    size: tuple[int, int] | None = None,
 ) -> Overlay:
-    """Batched graphics items for `objects` (hidden categories left out)."""
+    """Batched graphics items for `objects` (hidden categories left out).
+
+    Up to RASTER_FILL_OVER area shapes are filled as vectors (crisp at any zoom). Above that,
+    their fills are painted once into one image of the item's `size` and the outlines become
+    1-pixel hairlines: filling and stroking 200k edges again on every pan or zoom frame costs
+    50–500 ms, blitting one image costs a few.
+    """
     overlay = Overlay()
     groups: dict[tuple[str, str], list[ObjectLabel]] = defaultdict(list)
     for obj in objects:
@@ -327,19 +350,22 @@ def build(
         groups[obj.category, obj.geometry.kind].append(obj)
     fill_alpha = round(max(0.0, min(1.0, opacity)) * 255)
     masks: list[tuple[Mask, QColor]] = []
+    areas = sum(len(m) for (_, kind), m in groups.items() if kind in AREA_KINDS)
+    raster = areas > RASTER_FILL_OVER and size is not None
+    fills: list[tuple[QPainterPath, QColor]] = []
     for (name, kind), members in groups.items():
         category = categories.get(name)
         color = color_for(category, name)
         fill = QColor(color)
         fill.setAlpha(fill_alpha)
-        pen = cosmetic_pen(color, 1.6)
+        pen = cosmetic_pen(color, 0 if raster else 1.6)
         geometries = [obj.geometry for obj in members]
         overlay.counts[name, kind] = len(members)
         if kind in ("box", "rotated_box", "ellipse"):
             maker = {"box": box_rings, "rotated_box": rotated_box_rings, "ellipse": ellipse_rings}
             rings = maker[kind](geometries)  # type: ignore[operator]
             path = rings_path(list(rings))
-            overlay.items.append(path_item(path, pen, QBrush(fill), Z_AREA))
+            overlay.items.append(_area_item(path, pen, fill, fills if raster else None))
         elif kind == "polygon":
             ring_list: list[np.ndarray] = []
             holes: list[bool] = []
@@ -351,7 +377,7 @@ def build(
                         ring_list.extend(part.holes)
                         holes.extend([True] * len(part.holes))
             path = rings_path(ring_list, np.array(holes, dtype=bool))
-            overlay.items.append(path_item(path, pen, QBrush(fill), Z_AREA))
+            overlay.items.append(_area_item(path, pen, fill, fills if raster else None))
         elif kind == "polyline":
             path = lines_path([line.points for line in geometries])  # type: ignore[union-attr]
             overlay.items.append(path_item(path, cosmetic_pen(color, 2.0), None, Z_LINE))
@@ -362,6 +388,8 @@ def build(
             overlay.items.extend(_keypoint_items(geometries, category, color))  # type: ignore
         elif kind == "mask":
             masks.extend((mask, color) for mask in geometries)  # type: ignore[misc]
+    if fills and size is not None:
+        overlay.items.append(fill_layer(fills, size, opacity))
     if masks and decode_mask is not None:
         rgba = mask_image(masks, decode_mask)
         if rgba is not None:
@@ -371,6 +399,46 @@ def build(
             image.setZValue(Z_MASK)
             overlay.items.append(image)
     return overlay
+
+
+def _area_item(
+    path: QPainterPath,
+    pen: QPen,
+    fill: QColor,
+    fills: list[tuple[QPainterPath, QColor]] | None,
+) -> QGraphicsPathItem:
+    if fills is None:
+        return path_item(path, pen, QBrush(fill), Z_AREA)
+    fills.append((path, fill))
+    return path_item(path, pen, None, Z_AREA)
+
+
+def fill_layer(
+    fills: list[tuple[QPainterPath, QColor]], size: tuple[int, int], opacity: float
+) -> QGraphicsPixmapItem:
+    """Fills painted once into one translucent image in image coordinates (capped in size)."""
+    width, height = max(1, size[0]), max(1, size[1])
+    scale = min(1.0, math.sqrt(MAX_FILL_PIXELS / (width * height)))
+    image = QImage(
+        max(1, round(width * scale)),
+        max(1, round(height * scale)),
+        QImage.Format.Format_ARGB32_Premultiplied,
+    )
+    image.fill(Qt.GlobalColor.transparent)
+    painter = QPainter(image)
+    painter.scale(scale, scale)
+    painter.setPen(Qt.PenStyle.NoPen)
+    for path, color in fills:
+        painter.setBrush(QColor(color.red(), color.green(), color.blue()))
+        painter.drawPath(path)
+    painter.end()
+    item = QGraphicsPixmapItem(QPixmap.fromImage(image))
+    item.setTransform(QTransform.fromScale(1 / scale, 1 / scale))
+    item.setTransformationMode(Qt.TransformationMode.FastTransformation)
+    item.setOpacity(max(0.0, min(1.0, opacity)))
+    item.setZValue(Z_AREA - 1)
+    item.setAcceptedMouseButtons(Qt.MouseButton.NoButton)
+    return item
 
 
 def _scatter(xy: np.ndarray, color: QColor, *, filled: bool, size: float = 7.0) -> object:

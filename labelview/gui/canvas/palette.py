@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import zlib
+from functools import lru_cache
 
-from PySide6.QtGui import QColor
+from PySide6.QtGui import QColor, QIcon, QPainter, QPixmap
 
 from labelview.model import Category
 
@@ -44,3 +45,19 @@ def color_for(category: Category | None, name: str = "", alpha: int = 255) -> QC
     """rgb_for as a QColor with the given alpha."""
     r, g, b = rgb_for(category, name)
     return QColor(r, g, b, alpha)
+
+
+@lru_cache(maxsize=256)
+def _swatch(rgba: int, size: int) -> QIcon:
+    pixmap = QPixmap(size, size)
+    pixmap.fill(QColor.fromRgba(rgba))
+    painter = QPainter(pixmap)
+    painter.setPen(QColor(0, 0, 0, 110))  # a rim, so white and pale classes still show
+    painter.drawRect(0, 0, size - 1, size - 1)
+    painter.end()
+    return QIcon(pixmap)
+
+
+def swatch(color: QColor, size: int = 12) -> QIcon:
+    """A small colour square with a rim (legend and object rows)."""
+    return _swatch(color.rgba(), size)

@@ -3,21 +3,10 @@
 from __future__ import annotations
 
 from PySide6.QtCore import Qt
-from PySide6.QtGui import QColor, QIcon, QPainter, QPixmap
 from PySide6.QtWidgets import QHeaderView, QTreeWidget, QTreeWidgetItem, QVBoxLayout, QWidget
 
-from labelview.gui.canvas.palette import color_for
+from labelview.gui.canvas.palette import color_for, swatch
 from labelview.gui.session import Session
-
-
-def swatch(color: QColor, size: int = 12) -> QIcon:
-    pixmap = QPixmap(size, size)
-    pixmap.fill(color)
-    painter = QPainter(pixmap)
-    painter.setPen(QColor(0, 0, 0, 110))  # a rim, so white and pale classes still show
-    painter.drawRect(0, 0, size - 1, size - 1)
-    painter.end()
-    return QIcon(pixmap)
 
 
 class LegendPanel(QWidget):

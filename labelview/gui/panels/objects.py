@@ -8,7 +8,7 @@ from PySide6.QtCore import QAbstractTableModel, QItemSelectionModel, QModelIndex
 from PySide6.QtGui import QColor
 from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QTableView, QVBoxLayout, QWidget
 
-from labelview.gui.canvas.palette import color_for
+from labelview.gui.canvas.palette import color_for, swatch
 from labelview.gui.session import Session
 from labelview.model import ObjectLabel
 
@@ -66,7 +66,7 @@ class ObjectsModel(QAbstractTableModel):
         if role == Qt.ItemDataRole.DecorationRole and column == 0:
             dataset = self.session.dataset
             category = dataset.categories.get(obj.category) if dataset else None
-            return color_for(category, obj.category)
+            return swatch(color_for(category, obj.category))
         if role == Qt.ItemDataRole.ForegroundRole and obj.category in self.session.hidden:
             return QColor(140, 140, 140)
         return None
@@ -87,6 +87,9 @@ class ObjectsPanel(QWidget):
         self.table.verticalHeader().setDefaultSectionSize(22)
         self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
         self.table.horizontalHeader().setStretchLastSection(True)
+        # Fixed widths: ResizeToContents would measure every row of a 20k-object item.
+        for column, width in enumerate((150, 90, 80, 60, 60)):
+            self.table.setColumnWidth(column, width)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(2, 2, 2, 2)
         layout.addWidget(self.table)

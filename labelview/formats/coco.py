@@ -668,8 +668,14 @@ class _Reader:
             needed = self.unnamed_skeletons[category]
             self.unnamed_skeletons[category] = max(needed, len(points))
             names = tuple(str(i + 1) for i in range(len(points)))
-        if len(points) == 1 and not names and not seg:
-            # Encord's point export: one keypoint in a category without keypoint names.
+        point_seg = not seg or (
+            isinstance(seg, list)
+            and len(seg) == 1
+            and isinstance(seg[0], list)
+            and len(seg[0]) <= 2
+        )
+        if len(points) == 1 and not names and point_seg:
+            # Encord's point export: one keypoint (segmentation [[x, y]]), no keypoint names.
             obj.geometry = Point(float(points[0, 0]), float(points[0, 1]))
             return obj
         if names and len(names) != len(points):
@@ -822,10 +828,8 @@ class _CheckedRle(CocoRle):
 
 
 def _compress(seg: dict) -> dict:
-    """Validate a COCO RLE and return it compressed; strings are checked with numpy (fast)."""
+    """Validate a COCO RLE and return it compressed (rle.compress, with numpy checks: faster)."""
     counts = seg.get("counts")
-    if not isinstance(counts, str):
-        return rle.compress(seg)
     size = seg.get("size")
     if not (
         isinstance(size, list)
@@ -833,13 +837,24 @@ def _compress(seg: dict) -> dict:
         and all(isinstance(v, int) and not isinstance(v, bool) and v >= 0 for v in size)
     ):
         raise rle.RleError(f"RLE size must be [height, width], got {size!r}")
-    runs = _string_runs(counts)
+    height, width = size
+    if isinstance(counts, str):
+        runs = _string_runs(counts)
+    elif isinstance(counts, list):
+        runs = np.asarray(counts) if counts else np.zeros(0, dtype=np.int64)
+        if runs.ndim != 1 or runs.dtype.kind not in "iu":
+            raise rle.RleError("RLE counts must be a string or a list of integers")
+    else:
+        raise rle.RleError("RLE counts must be a string or a list of integers")
     if (runs < 0).any():
         raise rle.RleError("RLE has a negative run")
     total = int(runs.sum())
-    if total != size[0] * size[1]:
-        raise rle.RleError(f"RLE runs sum to {total}, expected height·width = {size[0] * size[1]}")
-    return {"size": [size[0], size[1]], "counts": counts}
+    if total != height * width:
+        raise rle.RleError(f"RLE runs sum to {total}, expected height·width = {height * width}")
+    if isinstance(counts, list):
+        encoded = coco_mask.frPyObjects({"size": [height, width], "counts": counts}, height, width)
+        counts = encoded["counts"].decode("ascii")
+    return {"size": [height, width], "counts": counts}
 
 
 def _string_runs(text: str) -> np.ndarray:

@@ -534,11 +534,12 @@ class _Reader:
     # -- rows ------------------------------------------------------------------------------------
 
     def read(self, data: Any) -> Dataset:
-        rows = [data] if isinstance(data, dict) else data
-        if not isinstance(rows, list):
-            raise self.ctx.fail("", "expected a JSON array of Encord label rows")
         if isinstance(data, dict) and "data_units" not in data:
             raise self.ctx.fail("", "a JSON object without data_units is not an Encord label row")
+        rows = [data] if isinstance(data, dict) else data
+        del data
+        if not isinstance(rows, list):
+            raise self.ctx.fail("", "expected a JSON array of Encord label rows")
         for row in rows:
             units = row.get("data_units") if isinstance(row, dict) else None
             if isinstance(units, dict):
@@ -562,6 +563,9 @@ class _Reader:
                 continue
             if item is not None:
                 self.dataset.items.append(item)
+            # Free each parsed row once read: its memory is reused for the next rows' objects
+            # (fewer page faults, warmer caches, a lower peak).
+            rows[index] = None
         self.ctx.progress(self.total, self.total)
         self.dataset.meta["encord"] = {"ontology": self.onto.present}
         return self.dataset
@@ -1184,10 +1188,11 @@ def _describe(error: BaseException) -> str:
 def read(path: Path, ctx: ReadContext) -> Dataset:
     """Read an Encord JSON export (array of label rows, or one row) into a Dataset."""
     ctx.control.stage(f"Reading {path.name}")
-    data = load_json(path, ctx)
     onto = _load_ontology(path, ctx)
+    reader = _Reader(path, ctx, onto)
     with gc_paused():
-        return _Reader(path, ctx, onto).read(data)
+        # The parsed JSON is handed over without another reference, so rows can be freed early.
+        return reader.read(load_json(path, ctx))
 
 
 FORMAT = Format(

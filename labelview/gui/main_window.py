@@ -32,6 +32,7 @@ from labelview.gui.panels.items import ItemsPanel
 from labelview.gui.panels.legend import LegendPanel
 from labelview.gui.panels.objects import ObjectsPanel
 from labelview.gui.panels.raw import RawPanel
+from labelview.gui.review_tools import DROP_HINT, ReviewTools
 from labelview.gui.session import OpenRequest, Session
 
 MAX_RECENT = 10
@@ -147,9 +148,12 @@ class MainWindow(QMainWindow):
         self.tabifyDockWidget(self.docks["Issues"], self.docks["History"])
         self.tabifyDockWidget(self.docks["History"], self.docks["Raw JSON"])
         self.docks["Issues"].raise_()
+        self.review_tools = ReviewTools(self)
+        self.review_tools.add_docks()
 
         self._build_status_bar()
         self._build_actions()
+        self.review_tools.add_actions()
         self._connect_session()
         self._restore()
 
@@ -313,6 +317,7 @@ class MainWindow(QMainWindow):
     def dragEnterEvent(self, event: QDragEnterEvent) -> None:
         if event.mimeData().hasUrls() and local_paths(event.mimeData().urls()):
             event.acceptProposedAction()
+            self.statusBar().showMessage(DROP_HINT, 4000)
         else:
             event.ignore()
 
@@ -326,6 +331,9 @@ class MainWindow(QMainWindow):
             event.ignore()
             return
         event.acceptProposedAction()
+        if event.modifiers() & Qt.KeyboardModifier.ShiftModifier:
+            self.review_tools.show_convert(paths)  # Shift+drop converts instead of opening
+            return
         self.open_path(paths[0])
 
     def _ask_format(self, request: OpenRequest, verdicts) -> None:

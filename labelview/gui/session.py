@@ -7,6 +7,7 @@ signals and they redraw. No panel reaches into another.
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -86,6 +87,7 @@ class Session(QObject):
     item_changed = Signal()  # the current item or frame changed
     selection_changed = Signal(object)  # ObjectLabel | None
     visibility_changed = Signal()  # category visibility
+    objects_filtered = Signal()  # the review filter changed which objects are shown
     issues_changed = Signal()
     images_changed = Signal()
 
@@ -97,6 +99,7 @@ class Session(QObject):
         self.frame: int | None = None
         self.selected: ObjectLabel | None = None
         self.hidden: set[str] = set()
+        self.object_filter: Callable[[ObjectLabel], bool] | None = None  # review: shown if True
         self.issues: list[Issue] = []
         self.task: Task | None = None
         self.images_dir: Path | None = None
@@ -281,9 +284,20 @@ class Session(QObject):
         self.set_frame(frames[max(0, min(position + step, len(frames) - 1))])
 
     def shown_objects(self) -> list[ObjectLabel]:
-        """Objects of the current item on the current frame."""
+        """Objects of the current item on the current frame that the review filter lets through."""
         item = self.item
-        return item.objects_on(self.frame) if item is not None else []
+        if item is None:
+            return []
+        objects = item.objects_on(self.frame)
+        keep = self.object_filter
+        return objects if keep is None else [obj for obj in objects if keep(obj)]
+
+    def set_object_filter(self, keep: Callable[[ObjectLabel], bool] | None) -> None:
+        """Show only objects for which `keep` is true (None shows all), on the canvas and panels."""
+        self.object_filter = keep
+        if self.selected is not None and keep is not None and not keep(self.selected):
+            self.select(None)
+        self.objects_filtered.emit()
 
     def image_path(self, item: Item, frame: int | None) -> Path | None:
         """The local image of an item or of one of its frames."""

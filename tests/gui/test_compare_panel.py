@@ -136,6 +136,6 @@ def test_load_reads_a_second_coco_export(qtbot, tmp_path: Path) -> None:
     assert "pred.json (coco)" in widget.source_label.text()
     # a.png is not in the predictions: listed only on request, always counted.
     assert [row.name for row in widget.model.rows] == ["b.png"]
-    assert widget.one_sided_label.text() == "1 items only in the open export (their objects are FN)"
+    assert widget.one_sided_label.text() == "1 item only in the open export (their objects are FN)"
     widget.both_only.setChecked(False)
     assert [row.name for row in widget.model.rows] == ["a.png", "b.png"]  # 1 each: by name

@@ -229,3 +229,41 @@ def test_invalid_options_block_convert(dialog, export) -> None:
     assert dialog.problem().startswith("Ultralytics YOLO options: Split: use letters")
     assert not dialog.convert_button.isEnabled()
     assert not dialog.start(wait=True)
+
+
+# --- in the main window ---------------------------------------------------------------------------
+
+
+def test_shift_drop_on_the_window_opens_the_convert_dialog(qtbot, window, export) -> None:
+    mime = QMimeData()
+    mime.setUrls([QUrl.fromLocalFile(str(export))])
+    actions = Qt.DropAction.CopyAction
+    enter = QDragEnterEvent(
+        QPoint(50, 50), actions, mime, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier
+    )
+    QApplication.sendEvent(window, enter)
+    assert "hold Shift" in window.statusBar().currentMessage()
+    event = QDropEvent(
+        QPointF(50, 50), actions, mime, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.ShiftModifier
+    )
+    QApplication.sendEvent(window, event)
+    dialog = window.review_tools.convert_dialog
+    assert dialog is not None
+    assert dialog.inputs.paths == [export]
+    assert window.session.dataset is None  # converted, not opened
+    assert not window.session.busy
+
+
+def test_file_menu_convert_uses_the_open_export(qtbot, window, export) -> None:
+    window.session.open(export, wait=True)
+    qtbot.keyClick(
+        window,
+        Qt.Key.Key_E,
+        Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier,
+    )
+    dialog = window.review_tools.convert_dialog
+    assert dialog is not None
+    assert dialog.inputs.paths == [export]
+    assert dialog.categories.names == ["car", "tree"]
+    assert dialog.only_filtered.isEnabled()
+    assert window.review_tools.convert_action.text() == "&Convert…"

@@ -179,3 +179,86 @@ def test_clicking_a_row_requests_that_item(qtbot, panel) -> None:
         )
     assert signal.args == [5]
     assert panel.verdict_label.text() == "img05.png: not reviewed yet"
+
+
+# --- in the main window ---------------------------------------------------------------------------
+
+
+def show_review(qtbot, window, export: Path) -> ReviewPanel:
+    dataset = review_dataset()
+    dataset.source = export
+    window.session.set_dataset(dataset)
+    dock = window.docks["Review"]
+    dock.show()
+    dock.raise_()
+    qtbot.waitUntil(dock.isVisible)
+    return window.review_tools.review
+
+
+def test_slider_hides_objects_on_the_canvas_and_in_the_objects_panel(qtbot, window, export):
+    panel = show_review(qtbot, window, export)
+    assert [o.id for o in window.canvas.overlay.objects] == ["m0", "a0", "b0"]
+    window.session.select(window.session.item.objects[1])
+    panel.set_min_confidence(0.5)
+    assert [o.id for o in window.canvas.overlay.objects] == ["m0", "b0"]
+    assert [o.id for o in window.objects_panel.model.objects] == ["m0", "b0"]
+    assert window.session.selected is None  # the hidden object cannot stay selected
+    window.session.step_item(1)
+    assert [o.id for o in window.objects_panel.model.objects] == ["m1", "b1"]
+    panel.set_source("model")
+    assert [o.id for o in window.canvas.overlay.objects] == ["b1"]
+    panel.set_min_confidence(0)
+    panel.set_source("both")
+    assert len(window.objects_panel.model.objects) == 3
+
+
+def test_verdict_keys_work_in_the_window_and_follow_the_session(qtbot, window, export):
+    panel = show_review(qtbot, window, export)
+    window.canvas.setFocus()
+    qtbot.keyClick(window.canvas, Qt.Key.Key_Y)
+    assert window.session.item_index == 1  # accepted and moved on
+    qtbot.keyClick(window.canvas, Qt.Key.Key_F)
+    assert window.session.item_index == 2
+    log = review.ReviewLog.load(export)
+    assert {k: v.verdict for k, v in log.items.items()} == {
+        "item-0": "accept",
+        "item-1": "needs-fix",
+    }
+    assert panel.current == 2
+
+
+def test_an_unreadable_sidecar_is_never_overwritten(qtbot, settings, export) -> None:
+    sidecar = review.sidecar_path(export)
+    sidecar.write_text("{not json")
+    panel = ReviewPanel(settings=settings)
+    qtbot.addWidget(panel)
+    panel.set_dataset(review_dataset(), export)
+    panel.set_current(0)
+    assert not panel.verdict_box.isEnabled()
+    assert panel.verdict_label.text().startswith("⚠ export.json.labelview-review.json")
+    panel.set_verdict("accept")
+    assert sidecar.read_text() == "{not json"
+    panel.set_min_confidence(0.5)  # filters still work
+    assert [o.id for o in panel.shown_objects()] == ["m0", "b0"]
+
+
+def test_a_verdict_on_the_selected_object(qtbot, window, export) -> None:
+    panel = show_review(qtbot, window, export)
+    window.session.select(window.session.item.objects[1])
+    assert panel.on_object.isEnabled()
+    panel.on_object.setChecked(True)
+    panel.note.setText("not a car")
+    qtbot.keyClick(window.canvas, Qt.Key.Key_N)
+    assert window.session.item_index == 0  # stays: more objects may need a verdict
+    log = review.ReviewLog.load(export)
+    assert log.items == {}
+    assert {k: v.verdict for k, v in log.objects["item-0"].items()} == {"a0": "reject"}
+    assert log.objects["item-0"]["a0"].note == "not a car"
+    assert "a0 on img00.png: reject" in panel.verdict_label.text()
+    rows = log.rows()
+    assert [(r["item"], r["object_id"], r["verdict"]) for r in rows] == [
+        ("img00.png", "a0", "reject")
+    ]
+    window.session.step_item(1)
+    assert not panel.on_object.isEnabled()
+    assert panel.judged_object() is None

@@ -194,7 +194,13 @@ def marker_points(geometry: object) -> np.ndarray:
 
 
 def anchor_of(geometry: object) -> tuple[float, float] | None:
-    """Where an object's label text goes: the top-left of its extent."""
+    """Where an object's label text goes: the top-left of its extent; for a line, its topmost
+    vertex (the corner of a diagonal line's extent is empty space, far from the line).
+    """
+    if isinstance(geometry, Polyline) and len(geometry.points):
+        points = geometry.points
+        top = int(np.lexsort((points[:, 0], points[:, 1]))[0])
+        return float(points[top, 0]), float(points[top, 1])
     try:
         x0, y0, _x1, _y1 = geometry.bounds()  # type: ignore[union-attr]
     except (AttributeError, ValueError, TypeError):
@@ -274,14 +280,17 @@ class LabelsItem(pg.GraphicsObject):
         painter.resetTransform()
         painter.setFont(self.font)
         metrics = QFontMetricsF(self.font)
-        height = metrics.height()
-        for index in inside:
-            anchor = transform.map(QPointF(*self.anchors[index]))
-            text = self.texts[index]
-            width = metrics.horizontalAdvance(text) + 6
-            rect = QRectF(anchor.x(), anchor.y() - height - 1, width, height + 1)
+        height = metrics.height() + 1
+        corners = [transform.map(QPointF(*self.anchors[index])) for index in inside]
+        widths = [metrics.horizontalAdvance(self.texts[index]) + 6 for index in inside]
+        placed = place_tags(
+            np.array([(c.x(), c.y()) for c in corners]).reshape(-1, 2), widths, height
+        )
+        for index, (x, y), width in zip(inside, placed, widths, strict=True):
+            rect = QRectF(x, y, width, height)
             painter.fillRect(rect, self.colors[index])
-            painter.setPen(Qt.GlobalColor.white)
+            painter.setPen(ink_for(self.colors[index]))
+            text = self.texts[index]
             painter.drawText(rect.adjusted(3, 0, 0, 0), Qt.AlignmentFlag.AlignVCenter, text)
         painter.restore()
 
@@ -289,10 +298,52 @@ class LabelsItem(pg.GraphicsObject):
         return QPainterPath()
 
 
+def place_tags(anchors: np.ndarray, widths: Sequence[float], height: float) -> list[tuple]:
+    """Top-left corners (screen pixels) for tags sitting on top of their anchors; a tag that
+    would cover one placed before it moves just inside the shape, then further down, so two
+    objects with the same top-left corner both stay readable.
+    """
+    count = len(anchors)
+    left = np.empty(count)
+    top = np.empty(count)
+    right = np.empty(count)
+    out: list[tuple[float, float]] = []
+    for index, ((x, y), width) in enumerate(zip(anchors, widths, strict=True)):
+        choice = y - height
+        near = (left[:index] < x + width) & (x < right[:index])
+        near &= np.abs(top[:index] - y) < 4 * height
+        tops = top[:index][near]
+        for step in range(4):
+            candidate = y - height + step * height
+            if not np.any(np.abs(tops - candidate) < height):
+                choice = candidate
+                break
+        left[index], top[index], right[index] = x, choice, x + width
+        out.append((float(x), float(choice)))
+    return out
+
+
+def ink_for(background: QColor) -> QColor:
+    """Black or white text, whichever reads better on `background` (WCAG relative luminance)."""
+
+    def linear(channel: int) -> float:
+        c = channel / 255
+        return c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4
+
+    lum = (
+        0.2126 * linear(background.red())
+        + 0.7152 * linear(background.green())
+        + 0.0722 * linear(background.blue())
+    )
+    # Contrast with white is 1.05/(L+.05), with black (L+.05)/.05: equal at L ≈ 0.179.
+    return QColor(Qt.GlobalColor.black) if lum > 0.179 else QColor(Qt.GlobalColor.white)
+
+
 def _text_color(color: QColor) -> QColor:
-    dark = QColor(color)
-    dark.setAlpha(210)
-    return dark.darker(135)
+    """The tag background: the category colour, slightly darker and nearly opaque."""
+    dark = color.darker(120)
+    dark.setAlpha(225)
+    return dark
 
 
 @dataclass
@@ -510,7 +561,8 @@ def label_texts(
             continue
         anchors.append(anchor)
         text = obj.category
-        if obj.confidence is not None:
+        # Tools that store confidence 1.0 on every hand-drawn object: that number is noise.
+        if obj.confidence is not None and (obj.source == "model" or obj.confidence < 1.0):
             text += f" {obj.confidence:.2f}"
         texts.append(text)
         if obj.category not in cache:

@@ -76,8 +76,12 @@ class Canvas(pg.GraphicsView):
         self.image_item = pg.ImageItem(axisOrder="row-major")
         self.image_item.setZValue(layers.Z_IMAGE)
         self.view.addItem(self.image_item)
-        self.placeholder_text = pg.TextItem("", color=(150, 150, 150), anchor=(0.5, 0.5))
-        self.placeholder_text.setZValue(layers.Z_IMAGE + 1)
+        # The caption sits in the placeholder's top-left corner on its own dark plate, above the
+        # shapes: centred under them it was covered (and a long name ran off the placeholder).
+        self.placeholder_text = pg.TextItem(
+            "", color=(225, 225, 225), anchor=(0, 0), fill=pg.mkBrush(30, 32, 36, 200)
+        )
+        self.placeholder_text.setZValue(layers.Z_TEXT - 1)
         self.view.addItem(self.placeholder_text)
         self.labels = layers.LabelsItem()
         self.labels.setZValue(layers.Z_TEXT)
@@ -135,6 +139,7 @@ class Canvas(pg.GraphicsView):
         scene.sigMouseClicked.connect(self._on_mouse_clicked)
         session.item_changed.connect(self.refresh)
         session.visibility_changed.connect(self.redraw_overlays)
+        session.objects_filtered.connect(self.redraw_overlays)
         session.selection_changed.connect(self._show_selection)
         session.images_changed.connect(self._forget_images)
 
@@ -166,6 +171,7 @@ class Canvas(pg.GraphicsView):
     def _clear(self) -> None:
         self.image_item.clear()
         self.placeholder_text.setText("")
+        self.placeholder_text.setVisible(False)
         self._remove_overlay()
         self.labels.set_labels(np.zeros((0, 2)), [], [])
         self._show_selection(None)
@@ -226,6 +232,7 @@ class Canvas(pg.GraphicsView):
             self.image_size = (width, height)
             self.image_found = True
             self.placeholder_text.setText("")
+            self.placeholder_text.setVisible(False)
             return
         size = item.size_of(frame) or extent_of(item.objects_on(frame)) or DEFAULT_SIZE
         width, height = size
@@ -240,7 +247,8 @@ class Canvas(pg.GraphicsView):
         shown = images.reference_parts(reference).name if reference else ""
         text = f"image not found: {shown or reference}" if reference else "no image"
         self.placeholder_text.setText(text)
-        self.placeholder_text.setPos(width / 2, height / 2)
+        self.placeholder_text.setPos(0, 0)
+        self.placeholder_text.setVisible(True)
 
     def _remove_overlay(self) -> None:
         for graphics in self.overlay.items:

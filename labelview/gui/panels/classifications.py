@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
+from PySide6.QtCore import Qt
 from PySide6.QtGui import QFont
 from PySide6.QtWidgets import QTreeWidget, QTreeWidgetItem, QVBoxLayout, QWidget
 
@@ -48,6 +49,7 @@ class ClassificationsPanel(QWidget):
         self.tree.setColumnWidth(0, 170)
         self.tree.setColumnWidth(1, 150)
         self.tree.setUniformRowHeights(True)
+        self.tree.setTextElideMode(Qt.TextElideMode.ElideRight)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(2, 2, 2, 2)
         layout.addWidget(self.tree)
@@ -72,6 +74,20 @@ class ClassificationsPanel(QWidget):
             title = f"Object: {selected.category}" + (f" ({selected.id})" if selected.id else "")
             self._section(title, [a for a in selected.attributes if a.applies_to(frame)])
         self.tree.expandAll()
+        self._fit_columns()
+
+    def _fit_columns(self) -> None:
+        """Question and answer sized to their text, within the panel; details get the rest."""
+        available = max(self.tree.viewport().width(), 120)
+        self.tree.resizeColumnToContents(0)
+        self.tree.setColumnWidth(0, min(self.tree.columnWidth(0), int(available * 0.45)))
+        self.tree.resizeColumnToContents(1)
+        room = available - self.tree.columnWidth(0) - 60  # keep a glimpse of the details
+        self.tree.setColumnWidth(1, max(60, min(self.tree.columnWidth(1), room)))
+
+    def resizeEvent(self, event) -> None:  # noqa: N802 (Qt's name)
+        super().resizeEvent(event)
+        self._fit_columns()
 
     def _section(self, title: str, answers: list[Answer]) -> None:
         top = QTreeWidgetItem([title, "" if answers else "(none)", ""])
@@ -84,7 +100,9 @@ class ClassificationsPanel(QWidget):
     def _add(self, parent: QTreeWidgetItem, answers: Iterable[Answer]) -> None:
         for answer in answers:
             node = QTreeWidgetItem([answer.name, value_text(answer.value), _details(answer)])
+            node.setToolTip(0, answer.name)
             node.setToolTip(1, value_text(answer.value))
+            node.setToolTip(2, node.text(2))
             parent.addChild(node)
             self._add(node, answer.children)
 

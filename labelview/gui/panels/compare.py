@@ -36,7 +36,7 @@ from labelview.model import Dataset, ObjectLabel
 TP_COLOR = QColor(40, 200, 90)
 FP_COLOR = QColor(235, 60, 50)
 FN_COLOR = QColor(255, 170, 0)
-Z_COMPARE = 900  # above the labels, below hover and selection emphasis
+Z_COMPARE = (layers.Z_POINT + layers.Z_TEXT) / 2  # over the labels, under their names
 
 
 def read_export(path: Path, control: TaskControl) -> Dataset:
@@ -149,6 +149,10 @@ class CompareOverlay:
             self.view.removeItem(item)
 
 
+def _items(count: int) -> str:
+    return f"{count:,} item" + ("s" if count != 1 else "")
+
+
 def _outline(obj: ObjectLabel) -> QPainterPath:
     outline = layers.outline_path(obj.geometry)
     if outline.isEmpty() and obj.geometry is not None:
@@ -199,9 +203,11 @@ class ComparePanel(QWidget):
         )
         self.both_only.toggled.connect(self._fill)
         self.one_sided_label = QLabel()
+        self.one_sided_label.setWordWrap(True)
         self.progress = QProgressBar()
         self.progress.hide()
         self.totals_label = QLabel()
+        self.totals_label.setWordWrap(True)
         self.legend = QLabel(
             f"<span style='color:{TP_COLOR.name()}'>━ TP match</span> &nbsp; "
             f"<span style='color:{FP_COLOR.name()}'>╌ FP only in the second</span> &nbsp; "
@@ -344,9 +350,9 @@ class ComparePanel(QWidget):
         self.model.set_rows(rows)
         notes = []
         if only_ref:
-            notes.append(f"{only_ref:,} items only in the open export (their objects are FN)")
+            notes.append(f"{_items(only_ref)} only in the open export (their objects are FN)")
         if only_cand:
-            notes.append(f"{only_cand:,} items only in the second (their objects are FP)")
+            notes.append(f"{_items(only_cand)} only in the second (their objects are FP)")
         self.one_sided_label.setText("; ".join(notes))
 
     def of_item(self, index: int) -> ItemComparison | None:

@@ -12,6 +12,9 @@ from labelview.errors import Issue
 from labelview.gui.session import Session
 
 
+CAPS = {1: 220, 2: 240, 4: 200}  # widest the File, Where and Item columns grow (pixels)
+
+
 class IssuesModel(QAbstractTableModel):
     HEADERS = ("Level", "File", "Where", "Message", "Item")
 
@@ -64,15 +67,25 @@ class IssuesPanel(QWidget):
         self.table.setWordWrap(False)
         self.table.verticalHeader().setVisible(False)
         self.table.verticalHeader().setDefaultSectionSize(22)
+        # A long file name or item id must not squeeze the message: they elide in the middle.
+        self.table.setTextElideMode(Qt.TextElideMode.ElideMiddle)
         header = self.table.horizontalHeader()
-        header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
+        header.setSectionResizeMode(0, QHeaderView.ResizeMode.ResizeToContents)
         header.setSectionResizeMode(3, QHeaderView.ResizeMode.Stretch)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(2, 2, 2, 2)
         layout.addWidget(self.table)
         self.table.clicked.connect(self._jump)
         self.table.activated.connect(self._jump)
-        session.issues_changed.connect(lambda: self.model.set_issues(self.session.issues))
+        session.issues_changed.connect(self.refresh)
+
+    def refresh(self) -> None:
+        """Show the session's issues; file, where and item columns fit their text up to a cap."""
+        self.model.set_issues(self.session.issues)
+        for column, cap in CAPS.items():
+            self.table.resizeColumnToContents(column)
+            self.table.setColumnWidth(column, min(self.table.columnWidth(column), cap))
 
     def _jump(self, index: QModelIndex) -> None:
         if index.isValid():

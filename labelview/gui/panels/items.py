@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import heapq
 from typing import Any
 
 from PySide6.QtCore import (
     QAbstractTableModel,
+    QEvent,
     QItemSelectionModel,
     QModelIndex,
     QSortFilterProxyModel,
@@ -18,6 +20,7 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QHeaderView,
     QLineEdit,
+    QStyledItemDelegate,
     QTableView,
     QVBoxLayout,
     QWidget,
@@ -27,12 +30,44 @@ from labelview.gui.session import Session
 from labelview.model import Dataset
 
 ANY = "(any)"
+NAME_MIN = 72  # the name column never gets narrower than this (it elides in the middle)
+# column -> (narrowest it may be squeezed to, widest it grows to), for the columns after Name.
+# Status and labeler elide; below ~64 pixels they would read "L…d", so they hide instead
+# (labeler first), and their values stay in the tooltip and the status filter.
+SQUEEZE = {1: (64, 110), 2: (44, 90), 3: (64, 130), 4: (24, 60)}
+HIDE_ORDER = (3, 1)
+PADDING = 12  # cell margins + a little air, in pixels
+
+
+def share_width(available: int, name: int, others: dict[int, int]) -> dict[int, int]:
+    """Column widths (0 = hidden) for `available` pixels. The name wants its own width, up to 45%
+    of the room; the other columns give way first (down to their SQUEEZE minimum), then the name
+    (down to NAME_MIN), then the labeler and status columns hide. The name takes what is left.
+    """
+    wanted = max(NAME_MIN, min(name, int(available * 0.45)))
+    widths = {column: min(width, SQUEEZE[column][1]) for column, width in others.items()}
+    excess = wanted + sum(widths.values()) - available
+    slack = {c: max(0, w - SQUEEZE[c][0]) for c, w in widths.items()}
+    total = sum(slack.values())
+    cut = min(max(excess, 0), total)
+    for column, room in slack.items():
+        if total:
+            widths[column] -= -(-cut * room // total)  # round up: never leave the name short
+    excess -= cut + min(max(excess - cut, 0), wanted - NAME_MIN)
+    if excess > 0:
+        for column in HIDE_ORDER:
+            if others.get(column):
+                fewer = {c: w for c, w in others.items() if c != column}
+                return {column: 0, **share_width(available, name, fewer)}
+    widths[0] = max(NAME_MIN, available - sum(widths.values()))
+    return widths
 
 
 class ItemsModel(QAbstractTableModel):
     """Rows = dataset items."""
 
     HEADERS = ("Name", "Status", "Objects", "Labeler", "Issues")
+    TITLES = ("Name", "Status", "Objects", "Labeler", "⚠")  # the issue count's title is narrow
 
     def __init__(self, parent=None) -> None:
         super().__init__(parent)
@@ -62,7 +97,9 @@ class ItemsModel(QAbstractTableModel):
 
     def headerData(self, section: int, orientation: Qt.Orientation, role: int = 0) -> Any:
         if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole:
-            return self.HEADERS[section]
+            return self.TITLES[section]
+        if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.ToolTipRole:
+            return "Issues (warnings and errors) on the item" if section == 4 else None
         return None
 
     def data(self, index: QModelIndex, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
@@ -85,6 +122,8 @@ class ItemsModel(QAbstractTableModel):
                 )
         if role == Qt.ItemDataRole.ToolTipRole and column == 0:
             return f"{item.name}\n{item.kind}, id {item.id}"
+        if role == Qt.ItemDataRole.ToolTipRole and column in (1, 3):
+            return (item.status if column == 1 else item.labeler) or None
         if role == Qt.ItemDataRole.TextAlignmentRole and column in (2, 4):
             return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         return None
@@ -129,6 +168,14 @@ class ItemsFilter(QSortFilterProxyModel):
         return not self.category or self.category in model.categories_of(row)
 
 
+class MiddleElided(QStyledItemDelegate):
+    """Elides the text in the middle (keeps a name's distinctive end and its extension)."""
+
+    def initStyleOption(self, option, index) -> None:  # noqa: N802 (Qt's name)
+        super().initStyleOption(option, index)
+        option.textElideMode = Qt.TextElideMode.ElideMiddle
+
+
 class ItemsPanel(QWidget):
     """The list of items; selecting a row shows that item."""
 
@@ -154,10 +201,16 @@ class ItemsPanel(QWidget):
         self.table.sortByColumn(-1, Qt.SortOrder.AscendingOrder)
         self.table.verticalHeader().setVisible(False)
         self.table.verticalHeader().setDefaultSectionSize(22)
+        # Names like 2024-06-28-…-ForetMontmorency-5_0012.jpg differ at the end, not the start.
+        self.table.setItemDelegateForColumn(0, MiddleElided(self.table))
+        self.table.setWordWrap(False)
         header = self.table.horizontalHeader()
-        header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
-        for column in range(1, ItemsModel.HEADERS.__len__()):
-            header.setSectionResizeMode(column, QHeaderView.ResizeMode.ResizeToContents)
+        header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
+        header.setStretchLastSection(False)
+        header.setMinimumSectionSize(24)
+        self._natural: dict[int, int] = {}
+        self._name_width = 0
+        self.table.viewport().installEventFilter(self)
         filters = QHBoxLayout()
         filters.setContentsMargins(0, 0, 0, 0)
         filters.addWidget(self.category_box, 1)
@@ -176,6 +229,48 @@ class ItemsPanel(QWidget):
         session.loaded.connect(self._reset)
         session.issues_changed.connect(self._issues_changed)
         session.item_changed.connect(self._follow_session)
+
+    def eventFilter(self, watched, event) -> bool:  # noqa: N802 (Qt's name)
+        if watched is self.table.viewport() and event.type() == QEvent.Type.Resize:
+            self._fit_columns()
+        return super().eventFilter(watched, event)
+
+    def _measure(self) -> None:
+        """Natural widths of the columns after Name, from the values they hold (empty = hidden)."""
+        dataset = self.session.dataset
+        items = dataset.items if dataset is not None else []
+        metrics = self.table.fontMetrics()
+        header_metrics = self.table.horizontalHeader().fontMetrics()
+
+        def natural(column: int, texts: set[str]) -> int:
+            if not texts:
+                return 0
+            widest = max(metrics.horizontalAdvance(text) for text in texts)
+            title = header_metrics.horizontalAdvance(ItemsModel.TITLES[column]) + 10
+            return max(widest + PADDING, title)
+
+        counts = self.model.issue_counts
+        longest = heapq.nlargest(20, (item.name for item in items), key=len)
+        self._name_width = max((metrics.horizontalAdvance(n) for n in longest), default=0)
+        self._name_width += PADDING
+        self._natural = {
+            1: natural(1, {item.status for item in items if item.status}),
+            2: natural(2, {f"{max((len(i.objects) for i in items), default=0)}"}) if items else 0,
+            3: natural(3, {item.labeler for item in items if item.labeler}),
+            4: natural(4, {str(max(counts.values()))} if counts else set()),
+        }
+
+    def _fit_columns(self) -> None:
+        """Hide the columns nobody filled; share the width so the name stays readable."""
+        if not self._natural:
+            return
+        shown = {column: width for column, width in self._natural.items() if width}
+        widths = share_width(max(self.table.viewport().width(), 1), self._name_width, shown)
+        for column in range(1, len(ItemsModel.HEADERS)):
+            self.table.setColumnHidden(column, not widths.get(column))
+        for column, width in widths.items():
+            if width:
+                self.table.setColumnWidth(column, width)
 
     def _issue_counts(self) -> dict[str, int]:
         counts: dict[str, int] = {}
@@ -200,6 +295,8 @@ class ItemsPanel(QWidget):
             for value in values:
                 box.addItem(value, value)
             box.blockSignals(False)
+        self._measure()
+        self._fit_columns()
         self._apply_filters()
 
     def _issues_changed(self) -> None:
@@ -208,6 +305,8 @@ class ItemsPanel(QWidget):
             self.model.dataChanged.emit(
                 self.model.index(0, 4), self.model.index(self.model.rowCount() - 1, 4)
             )
+        self._measure()
+        self._fit_columns()
 
     def _apply_filters(self) -> None:
         self.proxy.set_filters(

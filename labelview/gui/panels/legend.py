@@ -6,6 +6,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QHeaderView, QTreeWidget, QTreeWidgetItem, QVBoxLayout, QWidget
 
 from labelview.gui.canvas.palette import color_for, swatch
+from labelview.gui.panels.objects import shape_text
 from labelview.gui.session import Session
 
 
@@ -30,6 +31,7 @@ class LegendPanel(QWidget):
         session.loaded.connect(self._reset)
         session.visibility_changed.connect(self._sync_checks)
         session.item_changed.connect(self._count_here)
+        session.objects_filtered.connect(self._count_here)
 
     def _reset(self) -> None:
         self.tree.blockSignals(True)
@@ -40,7 +42,7 @@ class LegendPanel(QWidget):
             counts = dataset.counts()["category"]
             for position, (name, category) in enumerate(dataset.categories.items()):
                 key = f"{position + 1}  " if position < 9 else "   "
-                row = QTreeWidgetItem([name, "", f"{counts.get(name, 0):,}", category.shape or ""])
+                row = QTreeWidgetItem([name, "", f"{counts.get(name, 0):,}", shape_text(category.shape or "")])
                 row.setIcon(0, swatch(color_for(category, name)))
                 row.setToolTip(0, f"{key.strip() and 'key ' + key.strip() + ': '}show/hide {name}")
                 row.setData(0, Qt.ItemDataRole.UserRole, name)

@@ -33,6 +33,7 @@ from PySide6.QtWidgets import (
     QLineEdit,
     QMenu,
     QPushButton,
+    QSizePolicy,
     QSlider,
     QSpinBox,
     QTableView,
@@ -194,6 +195,8 @@ class ReviewPanel(QWidget):
         self.current = -1  # the dataset index the window shows
         self.sampled: list[int] | None = None  # dataset indices of the drawn sample
         self._issues: dict[str, list] = {}
+        self.log_problem = ""
+        self.selected_object: ObjectLabel | None = None
 
         # Filters.
         self.confidence = QSlider(Qt.Orientation.Horizontal)
@@ -246,6 +249,7 @@ class ReviewPanel(QWidget):
         self.sample_size.setValue(50)
         self.seed = QSpinBox()
         self.seed.setRange(0, 2**31 - 1)
+        self.seed.setMaximumWidth(110)
         self.seed.setToolTip("The same seed draws the same items again (for a reproducible audit)")
         self.stratify = QComboBox()
         self.stratify.addItem("no strata", None)
@@ -257,14 +261,19 @@ class ReviewPanel(QWidget):
         self.unsample_button = QPushButton("All items")
         self.unsample_button.clicked.connect(self.clear_sample)
         sampling = QGroupBox("Sample")
-        sample_row = QHBoxLayout(sampling)
+        sample_rows = QVBoxLayout(sampling)
+        sample_row = QHBoxLayout()
         sample_row.addWidget(QLabel("N"))
         sample_row.addWidget(self.sample_size)
         sample_row.addWidget(QLabel("seed"))
         sample_row.addWidget(self.seed)
         sample_row.addWidget(self.stratify)
-        sample_row.addWidget(self.sample_button)
-        sample_row.addWidget(self.unsample_button)
+        button_row = QHBoxLayout()
+        button_row.addStretch(1)
+        button_row.addWidget(self.sample_button)
+        button_row.addWidget(self.unsample_button)
+        sample_rows.addLayout(sample_row)
+        sample_rows.addLayout(button_row)
 
         # Items.
         self.model = ReviewItemsModel(self)
@@ -308,37 +317,50 @@ class ReviewPanel(QWidget):
         clear = QPushButton("Clear")
         clear.setToolTip("Remove the verdict of the shown item")
         clear.clicked.connect(lambda: self.set_verdict(None))
-        verdict_row.addWidget(clear)
         self.note = QLineEdit()
         self.note.setPlaceholderText("Note for the verdict (optional)")
         self.reviewer = QLineEdit(
             str(settings.value("review/reviewer", "") or "") if settings else ""
         )
         self.reviewer.setPlaceholderText("Reviewer")
-        self.reviewer.setMaximumWidth(140)
+        self.reviewer.setMaximumWidth(110)
         self.advance = QCheckBox("Next item after a verdict")
         self.advance.setChecked(True)
+        self.on_object = QCheckBox("On the selected object")
+        self.on_object.setToolTip(
+            "Judge the object selected on the canvas instead of the whole item (Y/N/F too)"
+        )
+        self.on_object.setEnabled(False)
+        self.on_object.toggled.connect(lambda _on: self._show_verdict())
         self.verdict_label = QLabel()
         self.summary_label = QLabel()
-        export_csv = QPushButton("Export CSV…")
-        export_csv.clicked.connect(lambda: self._choose_export("csv"))
-        export_json = QPushButton("Export JSON…")
-        export_json.clicked.connect(lambda: self._choose_export("json"))
+        # May be clipped in a narrow dock rather than widen it (no word wrap: see _summarise).
+        self.summary_label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+        export_button = QToolButton()
+        export_button.setText("Export verdicts")
+        export_button.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
+        export_menu = QMenu(export_button)
+        export_menu.addAction("As CSV…", lambda: self._choose_export("csv"))
+        export_menu.addAction("As JSON…", lambda: self._choose_export("json"))
+        export_button.setMenu(export_menu)
         note_row = QHBoxLayout()
         note_row.addWidget(self.note, 1)
         note_row.addWidget(self.reviewer)
+        note_row.addWidget(clear)
+        options_row = QHBoxLayout()
+        options_row.addWidget(self.advance)
+        options_row.addWidget(self.on_object)
+        options_row.addStretch(1)
         export_row = QHBoxLayout()
-        export_row.addWidget(self.advance)
-        export_row.addStretch(1)
-        export_row.addWidget(export_csv)
-        export_row.addWidget(export_json)
-        verdicts = QGroupBox("Verdict on the shown item")
+        export_row.addWidget(self.summary_label, 1)
+        export_row.addWidget(export_button)
+        verdicts = self.verdict_box = QGroupBox("Verdict on the shown item")
         verdict_layout = QVBoxLayout(verdicts)
         verdict_layout.addWidget(self.verdict_label)
         verdict_layout.addLayout(verdict_row)
         verdict_layout.addLayout(note_row)
+        verdict_layout.addLayout(options_row)
         verdict_layout.addLayout(export_row)
-        verdict_layout.addWidget(self.summary_label)
 
         layout = QVBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)
@@ -361,13 +383,17 @@ class ReviewPanel(QWidget):
         self.current = -1
         self.log = None
         self._issues = review.issues_by_item(issues)
+        self.log_problem = ""
         if dataset is not None and self.source is not None:
             try:
                 self.log = ReviewLog.load(self.source)
             except LabelviewError as error:
-                self.log = ReviewLog(review.sidecar_path(self.source))
-                self.verdict_label.setText(f"⚠ {error}")
-        self.setEnabled(dataset is not None and self.log is not None)
+                # Never overwrite a verdicts file we cannot read: verdicts are off until fixed.
+                self.log_problem = f"⚠ {error}"
+        elif dataset is not None:
+            self.log_problem = "Verdicts need an export opened from a file"
+        self.setEnabled(dataset is not None)
+        self.verdict_box.setEnabled(self.log is not None)
         items = dataset.items if dataset is not None else []
         categories = list(dataset.categories) if dataset is not None else []
         self.choices["categories"].set_values(categories)
@@ -506,6 +532,12 @@ class ReviewPanel(QWidget):
     def set_current(self, index: int) -> None:
         """The window shows dataset item `index` now."""
         self.current = index
+        item = self.current_item()
+        if self.selected_object is not None and (
+            item is None or not any(o is self.selected_object for o in item.objects)
+        ):
+            self.selected_object = None
+            self.on_object.setEnabled(False)
         self._follow_current()
         self._show_verdict()
 
@@ -556,7 +588,16 @@ class ReviewPanel(QWidget):
         reviewer = self.reviewer.text().strip()
         if self.settings is not None:
             self.settings.setValue("review/reviewer", reviewer)
-        self.log.set_item(item, verdict, note=self.note.text().strip(), reviewer=reviewer)
+        note = self.note.text().strip()
+        obj = self.judged_object()
+        if obj is not None:
+            # An object verdict keeps the reviewer on the item: there may be more to flag.
+            self.log.set_object(item, obj, verdict, note=note, reviewer=reviewer)
+            self.note.clear()
+            self.verdicts_changed.emit()
+            self._show_verdict()
+            return
+        self.log.set_item(item, verdict, note=note, reviewer=reviewer)
         self.note.clear()
         self.verdicts_changed.emit()
         if self.choices["verdicts"].chosen() is not None:
@@ -570,16 +611,45 @@ class ReviewPanel(QWidget):
         if verdict is not None and self.advance.isChecked():
             self.step(1)
 
+    def set_selected_object(self, obj: ObjectLabel | None) -> None:
+        """The object selected on the canvas (a verdict can target it)."""
+        item = self.current_item()
+        inside = item is not None and any(o is obj for o in item.objects)
+        self.selected_object = obj if inside else None
+        self.on_object.setEnabled(self.selected_object is not None)
+        self._show_verdict()
+
+    def judged_object(self) -> ObjectLabel | None:
+        """The object a verdict goes to now (None: the whole item)."""
+        item = self.current_item()
+        obj = self.selected_object
+        if not self.on_object.isChecked() or item is None or obj is None:
+            return None
+        return obj if any(o is obj for o in item.objects) else None
+
     def _show_verdict(self) -> None:
         item = self.current_item()
         found = self.log.items.get(item.id) if (self.log and item) else None
-        if item is None:
+        obj = self.judged_object()
+        if obj is not None and self.log is not None and item is not None:
+            judged = self.log.objects.get(item.id, {}).get(review.object_key(item, obj))
+            what = judged.verdict if judged else "not reviewed yet"
+            self.verdict_label.setText(f"{obj.category} {obj.id or ''} on {item.name}: {what}")
+            return
+        if self.log_problem:
+            self.verdict_label.setText(self.log_problem)
+        elif item is None:
             self.verdict_label.setText("No item shown")
         elif found is None:
             self.verdict_label.setText(f"{item.name}: not reviewed yet")
         else:
             note = f" — “{found.note}”" if found.note else ""
             self.verdict_label.setText(f"{item.name}: {found.verdict}{note}")
+        flagged = len(self.log.objects.get(item.id, {})) if (self.log and item) else 0
+        if flagged and not self.log_problem:
+            self.verdict_label.setText(
+                self.verdict_label.text() + f" · {flagged} object verdict{'s' * (flagged != 1)}"
+            )
 
     def _summarise(self) -> None:
         if self.dataset is None or self.log is None:

@@ -17,6 +17,7 @@ from labelview.model import Dataset, Item
 from labelview.review import ReviewFilter, ReviewLog
 
 BINS = 20
+BAR_PIXELS = 19
 MAX_BARS = 25  # more categories than this: the rest go to one "other" bar
 VERDICT_ORDER = ("accept", "reject", "needs-fix", "none")
 VERDICT_RGB = {
@@ -116,6 +117,7 @@ class StatsPanel(QWidget):
             return
         rows = list(rows) if rows is not None else None
         self._widths: dict[str, int] = {}
+        self._heights: dict[str, int] = {"confidence": 170}
         self.data = statistics(dataset, flt, log, rows)
         shown = len(rows) if rows is not None else len(dataset.items)
         objects = sum(self.data["category"].values())
@@ -130,8 +132,12 @@ class StatsPanel(QWidget):
         self._histogram()
         # One left edge for all four charts, so their bars line up.
         width = max(self._widths.values(), default=40)
-        for plot in self.plots.values():
+        for key, plot in self.plots.items():
             plot.getAxis("left").setWidth(width)
+            height = self._heights.get(key, 110)
+            plot.setMinimumHeight(height)
+            plot.setMaximumHeight(height)
+        self.view.setMinimumHeight(sum(self._heights.get(k, 110) for k in self.plots) + 30)
 
     def _bars(self, key: str, pairs: list[tuple[str, int]], colors: list[QColor] | None) -> None:
         plot = self.plots[key]
@@ -143,7 +149,9 @@ class StatsPanel(QWidget):
         y = np.arange(len(pairs))
         widths = np.array([count for _, count in pairs], dtype=float)
         brushes = list(reversed(colors)) if colors else [QColor(70, 120, 190)] * len(pairs)
-        bars = pg.BarGraphItem(x0=0, y=y, height=0.7, width=widths, brushes=brushes, pen=None)
+        # A faint outline keeps white or pale category colours visible.
+        outline = pg.mkPen(0, 0, 0, 70)
+        bars = pg.BarGraphItem(x0=0, y=y, height=0.7, width=widths, brushes=brushes, pen=outline)
         plot.addItem(bars)
         axis = plot.getAxis("left")
         axis.setTicks([[(i, name) for i, (name, _) in enumerate(pairs)]])
@@ -157,6 +165,9 @@ class StatsPanel(QWidget):
             plot.addItem(label)
         plot.setYRange(-0.6, len(pairs) - 0.4, padding=0)
         plot.setXRange(0, max(widths.max(), 1) * 1.15, padding=0)
+        _whole_ticks(plot.getAxis("bottom"), widths.max())
+        # Each bar gets its own line of text: the chart grows with the number of bars.
+        self._heights[key] = 56 + BAR_PIXELS * len(pairs)
 
     def _histogram(self) -> None:
         plot = self.plots["confidence"]
@@ -176,7 +187,16 @@ class StatsPanel(QWidget):
         plot.getAxis("left").setTicks(None)
         plot.setXRange(0, 1, padding=0.02)
         plot.setYRange(0, histogram.max() * 1.1, padding=0)
+        _whole_ticks(plot.getAxis("left"), histogram.max())
 
     def update_from(self, panel) -> None:
         """Follow a ReviewPanel: its dataset, filter, verdicts and listed items."""
         self.update_stats(panel.dataset, panel.filter(), panel.log, panel.visible_rows())
+
+
+def _whole_ticks(axis: pg.AxisItem, top_value: float) -> None:
+    """Counts are whole numbers: no 0.5 ticks on small charts."""
+    if top_value <= 10:
+        axis.setTickSpacing(1, 1)
+    else:
+        axis.setTickSpacing()

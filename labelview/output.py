@@ -68,6 +68,8 @@ class OutputDir:
         self._written: list[PurePosixPath] = []
         self._seen: set[PurePosixPath] = set()  # _written as a set: O(1) checks for 100k files
         self._created_root = False
+        self._staged_dirs: set[PurePosixPath] = set()
+        self._existing_dirs: dict[PurePosixPath, bool] = {}
 
     # -- naming ------------------------------------------------------------------------------------
 
@@ -77,27 +79,45 @@ class OutputDir:
 
     def _stage_path(self, name: str) -> tuple[PurePosixPath, Path]:
         relative = safe_relative(name)
-        final = self.root.joinpath(*relative.parts)
         if relative in self._seen:
             raise OutputError(f"{relative} written twice in one conversion")
-        if final.exists() and not self.overwrite:
-            raise OutputError(f"{final} exists; pass --force to overwrite")
+        if not self.overwrite and self._may_exist(relative):
+            final = self.root.joinpath(*relative.parts)
+            if os.path.lexists(final):
+                raise OutputError(f"{final} exists; pass --force to overwrite")
         if self._staging is None:
             self._created_root = not self.root.exists()
             self.root.mkdir(parents=True, exist_ok=True)
             self._staging = Path(tempfile.mkdtemp(prefix=".labelview-", dir=self.root))
         staged = self._staging.joinpath(*relative.parts)
-        staged.parent.mkdir(parents=True, exist_ok=True)
+        folder = relative.parent
+        if folder not in self._staged_dirs:
+            staged.parent.mkdir(parents=True, exist_ok=True)
+            self._staged_dirs.add(folder)
         self._written.append(relative)
         self._seen.add(relative)
         return relative, staged
+
+    def _may_exist(self, relative: PurePosixPath) -> bool:
+        """False when the final file's folder did not exist before this conversion (cached per
+        folder), so writers of 100k files pay one stat per folder, not one per file."""
+        folder = relative.parent
+        existed = self._existing_dirs.get(folder)
+        if existed is None:
+            existed = self._existing_dirs[folder] = self.root.joinpath(*folder.parts).is_dir()
+        return existed
 
     # -- writing -----------------------------------------------------------------------------------
 
     def write_bytes(self, name: str, data: bytes) -> Path:
         """Stage `data` as `name`; returns the final path it will have after commit()."""
         relative, staged = self._stage_path(name)
-        staged.write_bytes(data)
+        # os.open skips the io layer: a third of the cost per file when writers make 100k of them.
+        handle = os.open(staged, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
+        try:
+            os.write(handle, data)
+        finally:
+            os.close(handle)
         return self.root.joinpath(*relative.parts)
 
     def write_text(self, name: str, text: str) -> Path:
@@ -140,20 +160,18 @@ class OutputDir:
             raise OutputError(f"{', '.join(taken[:3])}{more} exist; pass --force to overwrite")
 
     def commit(self) -> list[Path]:
-        """Move every staged file into place (one rename each) and remove the staging folder."""
+        """Move every staged file into place and remove the staging folder.
+
+        A staged folder whose final counterpart does not exist moves with one rename, so a
+        conversion of 100k label files costs a handful of renames, not 100k.
+        """
         if self._staging is None:
             return []
-        finals = []
         try:
-            for relative in self._written:
-                staged = self._staging.joinpath(*relative.parts)
-                final = self.root.joinpath(*relative.parts)
-                final.parent.mkdir(parents=True, exist_ok=True)
-                os.replace(staged, final)
-                finals.append(final)
+            _merge(str(self._staging), str(self.root))
         finally:
             self.discard()
-        return finals
+        return self.written
 
     def discard(self) -> None:
         """Drop everything staged (after an error or a cancel)."""
@@ -162,6 +180,17 @@ class OutputDir:
             self._staging = None
             if self._created_root and self.root.is_dir() and not any(self.root.iterdir()):
                 self.root.rmdir()
+
+
+def _merge(staged: str, final: str) -> None:
+    """Move the tree `staged` into `final`: whole folders where `final` has none, else per entry."""
+    with os.scandir(staged) as entries:
+        for entry in entries:
+            target = os.path.join(final, entry.name)
+            if entry.is_dir(follow_symlinks=False) and os.path.isdir(target):
+                _merge(entry.path, target)
+            else:
+                os.replace(entry.path, target)
 
 
 def atomic_write(path: Path | str, data: bytes) -> None:

@@ -76,7 +76,7 @@ from labelview.model import (
 )
 from labelview.model.classifications import flatten, from_flat
 from labelview.ops import rle
-from labelview.output import OutputDir
+from labelview.output import OutputDir, is_safe, sanitised
 
 # --- detection ------------------------------------------------------------------------------------
 
@@ -1300,11 +1300,11 @@ def write(dataset: Dataset, out: OutputDir, options: CocoOptions, ctx: WriteCont
                 entry, width, height = writer.image(item, frame, index)
                 writer.objects(item.objects_on(index), entry["id"], width, height, index)
                 if frame is not None and frame.image_path is not None:
-                    _copy_image(out, options, frame.image_path, entry["file_name"], copied, report)
+                    _copy_image(out, options, frame.image_path, entry, copied, report)
         else:
             entry, width, height = writer.image(item, None, None)
             writer.objects(item.objects, entry["id"], width, height, None)
-            _copy_image(out, options, item.image_path, item.name, copied, report)
+            _copy_image(out, options, item.image_path, entry, copied, report)
         if item.relations:
             report.drop("relations have no COCO slot", len(item.relations))
         if item.history:
@@ -1328,11 +1328,22 @@ def _copy_image(
     out: OutputDir,
     options: CocoOptions,
     source: Path | None,
-    name: str,
+    entry: dict,
     copied: set[str],
     report: WriteReport,
 ) -> None:
-    if options.images == "none" or name in copied:
+    """Copy (or link) an image to images/<file_name>; unsafe names are made safe, in the JSON too."""
+    if options.images == "none":
+        return
+    name = entry["file_name"]
+    if not is_safe(name):
+        safe = sanitised(name)
+        if safe is None:
+            report.drop("image with an unusable file name: not copied")
+            return
+        report.drop("image names escaping the output folder made safe (../ and roots removed)")
+        name = entry["file_name"] = safe.as_posix()
+    if name in copied:
         return
     if source is None:
         report.drop("image file not found: not copied")

@@ -548,6 +548,9 @@ class _Reader:
                     frame_keyed = isinstance(labels, dict) and "objects" not in labels
                     self.total += len(labels) if frame_keyed else 1
         for index, row in enumerate(rows):
+            # Drop the parsed row from the list as soon as it is read: its memory is then reused
+            # for the next rows' objects (fewer page faults, warmer caches, a lower peak).
+            rows[index] = None
             self.ctx.check_cancelled()
             if not isinstance(row, dict):
                 self.ctx.error(where(index), "label row is not an object; skipped")
@@ -563,9 +566,6 @@ class _Reader:
                 continue
             if item is not None:
                 self.dataset.items.append(item)
-            # Free each parsed row once read: its memory is reused for the next rows' objects
-            # (fewer page faults, warmer caches, a lower peak).
-            rows[index] = None
         self.ctx.progress(self.total, self.total)
         self.dataset.meta["encord"] = {"ontology": self.onto.present}
         return self.dataset
@@ -625,7 +625,14 @@ class _Reader:
             if not isinstance(unit, dict):
                 self.ctx.warn(where(index, "data_units", unit_key), "data unit is not an object")
                 continue
-            self.unit(index, unit_key, unit, data_type, item, state)
+            try:
+                self.unit(index, unit_key, unit, data_type, item, state)
+            except _BAD as error:
+                self.ctx.error(
+                    where(index, "data_units", unit_key),
+                    f"data unit not read: {_describe(error)}",
+                    item=title,
+                )
 
         item.classifications = self.classifications(index, row, state, item)
         if state.creators:

@@ -173,6 +173,8 @@ class Polygon:
         return any(part.holes for part in self.parts)
 
     def bounds(self) -> Bounds:
+        if len(self.parts) == 1:  # the common case: skip the concatenate copy
+            return _bounds_of(self.parts[0].outer)
         return _bounds_of(np.concatenate([part.outer for part in self.parts]))
 
 

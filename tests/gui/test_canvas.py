@@ -212,3 +212,73 @@ def test_opacity_slider_sets_the_fill(window, solid) -> None:
     assert near(pixel(solid, 25, 12), GREY, tolerance=12)  # inside the box: no fill left
     window.opacity_slider.setValue(100)
     assert near(pixel(solid, 25, 12), RED)
+
+
+def test_tags_leave_out_the_confidence_of_hand_drawn_objects() -> None:
+    from labelview.gui.canvas.layers import label_texts
+    from labelview.model import Box, ObjectLabel
+
+    objects = [
+        ObjectLabel("car", Box(0, 0, 5, 5), confidence=1.0, source="manual"),
+        ObjectLabel("car", Box(0, 0, 5, 5), confidence=1.0, source="model"),
+        ObjectLabel("car", Box(0, 0, 5, 5), confidence=0.5),
+        ObjectLabel("car", Box(0, 0, 5, 5), confidence=1.0),
+        ObjectLabel("car", Box(0, 0, 5, 5)),
+    ]
+    _anchors, texts, _colors = label_texts(objects, {})
+    assert texts == ["car", "car 1.00", "car 0.50", "car", "car"]
+
+
+def test_tag_text_is_dark_on_pale_colours_and_white_on_dark_ones() -> None:
+    from PySide6.QtGui import QColor
+
+    from labelview.gui.canvas.layers import ink_for
+
+    assert ink_for(QColor(255, 215, 0)).name() == "#000000"  # yellow
+    assert ink_for(QColor(240, 240, 240)).name() == "#000000"
+    assert ink_for(QColor(31, 60, 140)).name() == "#ffffff"  # dark blue
+    assert ink_for(QColor(150, 30, 30)).name() == "#ffffff"
+
+
+def test_line_tag_sits_on_the_topmost_vertex() -> None:
+    from labelview.gui.canvas.layers import anchor_of
+    from labelview.model import Box, Polyline
+
+    # A diagonal lane: the corner of its extent, (10, 20), is empty space.
+    assert anchor_of(Polyline.from_points([[10, 90], [60, 50], [120, 20]])) == (120.0, 20.0)
+    assert anchor_of(Box(3, 4, 10, 10)) == (3.0, 4.0)
+
+
+def test_tags_sharing_a_corner_stack_instead_of_covering_each_other() -> None:
+    import numpy as np
+
+    from labelview.gui.canvas.layers import place_tags
+
+    anchors = np.array([[10.0, 50.0], [10.0, 50.0], [200.0, 50.0], [12.0, 50.0]])
+    placed = place_tags(anchors, [40, 40, 40, 40], 15)
+    # First on top of its shape, the second just inside it, a far tag untouched, a third
+    # one more row down.
+    assert placed == [(10.0, 35.0), (10.0, 50.0), (200.0, 35.0), (12.0, 65.0)]
+
+
+def test_missing_image_caption_sits_above_the_placeholder_in_view(solid) -> None:
+    from labelview.gui.canvas.layers import Z_POINT, Z_TEXT
+
+    caption = solid.placeholder_text
+    assert caption.isVisible()
+    assert (caption.pos().x(), caption.pos().y()) == (0.0, 0.0)
+    assert Z_POINT < caption.zValue() < Z_TEXT
+    # It ends where the placeholder starts (covering no shape), and fit() leaves room for it.
+    corner = solid.view.mapViewToScene(caption.pos())
+    box = caption.sceneBoundingRect()
+    assert box.bottom() == pytest.approx(corner.y(), abs=1)
+    assert box.left() == pytest.approx(corner.x(), abs=1)
+    assert solid.view.sceneBoundingRect().contains(box)
+
+
+def test_caption_hides_when_the_image_is_found(window, tmp_path: Path) -> None:
+    dataset = shapes_dataset()
+    dataset.items[0].image_path = asymmetric_image(tmp_path / "asym.png")
+    window.session.set_dataset(dataset)
+    assert window.canvas.image_found
+    assert not window.canvas.placeholder_text.isVisible()

@@ -9,6 +9,7 @@ from PySide6.QtCore import Qt
 
 from labelview.errors import Issue
 from labelview.gui.panels.history import duration_text
+from labelview.model import ObjectLabel
 
 
 def test_classification_tree_nests_item_and_object_answers(window) -> None:
@@ -114,3 +115,106 @@ def test_legend_counts_and_visibility(window) -> None:
     assert all(obj.category != "box" for obj in window.canvas.overlay.objects)
     window.session.set_category_visible("box", True)
     assert row.checkState(0) == Qt.CheckState.Checked
+
+
+def _shown_widths(table) -> dict[int, int]:
+    return {
+        column: table.columnWidth(column)
+        for column in range(table.model().columnCount())
+        if not table.isColumnHidden(column)
+    }
+
+
+def test_items_columns_fit_the_default_panel(window) -> None:
+    from labelview.gui.panels.items import NAME_MIN, MiddleElided
+
+    window.session.set_dataset(shapes_dataset())
+    table = window.items_panel.table
+    widths = _shown_widths(table)
+    # Name, status, object count and labeler all shown; no item has issues: no issue column.
+    assert sorted(widths) == [0, 1, 2, 3]
+    assert sum(widths.values()) <= table.viewport().width()
+    assert widths[0] > max(NAME_MIN, table.fontMetrics().horizontalAdvance("second.png"))
+    # Status and labeler may elide a little at the narrow default width, never to "C…D".
+    assert widths[1] >= 64
+    assert widths[3] >= 64
+    assert isinstance(table.itemDelegateForColumn(0), MiddleElided)
+    # An issue on an item brings the (narrow) issue column back.
+    window.session.set_dataset(shapes_dataset())
+    window.session.issues.append(Issue("f.json", "[1]", "odd box", item="second"))
+    window.session.issues_changed.emit()
+    assert not table.isColumnHidden(4)
+    assert sum(_shown_widths(table).values()) <= table.viewport().width()
+
+
+def test_items_width_sharing_hides_the_labeler_before_the_name_is_unreadable() -> None:
+    from labelview.gui.panels.items import share_width
+
+    natural = {1: 60, 2: 40, 3: 60, 4: 24}
+    assert share_width(500, 200, natural) == {1: 60, 2: 40, 3: 60, 4: 24, 0: 316}
+    narrow = share_width(259, 400, natural)
+    assert narrow[3] == 0
+    assert narrow[1] == 60
+    assert narrow[0] == 259 - 60 - 40 - 24
+    # Long values are capped, then squeezed (eliding) before anything hides.
+    squeezed = share_width(300, 80, {1: 200, 2: 40, 3: 200})
+    assert squeezed[0] >= 80
+    assert 64 <= squeezed[1] <= 110
+    assert 64 <= squeezed[3] <= 130
+    assert sum(squeezed.values()) <= 300
+
+
+def test_objects_columns_fit_and_unfilled_ones_hide(window) -> None:
+    dataset = shapes_dataset()
+    dataset.items[0].objects.append(ObjectLabel("box", None, id="lost"))
+    window.session.set_dataset(dataset)
+    table = window.objects_panel.table
+    widths = _shown_widths(table)
+    # No confidence, source or track in this dataset: those columns hide.
+    assert sorted(widths) == [0, 1, 5]
+    assert widths[0] + widths[1] <= table.viewport().width()
+    assert widths[1] > table.fontMetrics().horizontalAdvance("rotated box")
+    assert widths[0] > table.fontMetrics().horizontalAdvance("polygon")
+    model = window.objects_panel.model
+    shapes = [model.data(model.index(row, 1)) for row in range(model.rowCount())]
+    assert "rotated box" in shapes
+    assert shapes[-1] == "(no shape)"
+
+    scored = shapes_dataset()
+    scored.items[0].objects[0].confidence = 0.5
+    scored.items[0].objects[0].source = "model"
+    window.session.set_dataset(scored)
+    widths = _shown_widths(table)
+    assert sorted(widths) == [0, 1, 2, 3, 5]
+    assert sum(widths[c] for c in (0, 1, 2, 3)) <= table.viewport().width()
+
+
+def test_legend_writes_shapes_as_words(window) -> None:
+    dataset = shapes_dataset()
+    dataset.categories["rotated"].shape = "rotated_box"
+    window.session.set_dataset(dataset)
+    assert window.legend_panel.row("rotated").text(3) == "rotated box"
+
+
+def test_issue_file_column_is_capped_so_the_message_stays_readable(window) -> None:
+    from labelview.gui.panels.issues import CAPS
+
+    window.session.set_dataset(shapes_dataset())
+    long_name = "norlab-droneSegmentation_2024_segmentation-bitmap_species-8th-export.release.json"
+    window.session.issues.append(Issue(long_name, "dataset.samples", "none found", item="shapes"))
+    window.session.issues_changed.emit()
+    table = window.issues_panel.table
+    assert table.columnWidth(1) == CAPS[1]
+    assert table.columnWidth(3) > table.columnWidth(1)
+    # The item column names the item as the Items panel does (ids are often UUIDs).
+    model = window.issues_panel.model
+    assert model.data(model.index(0, 4)) == "shapes.png"
+    assert "item id shapes" in model.data(model.index(0, 4), Qt.ItemDataRole.ToolTipRole)
+
+
+def test_classification_columns_stay_inside_the_panel(window) -> None:
+    dataset = shapes_dataset()
+    dataset.items[0].classifications[1].value = ["a very long answer text " * 6]
+    window.session.set_dataset(dataset)
+    tree = window.classifications_panel.tree
+    assert tree.columnWidth(0) + tree.columnWidth(1) <= tree.viewport().width() - 60

@@ -76,10 +76,10 @@ class Canvas(pg.GraphicsView):
         self.image_item = pg.ImageItem(axisOrder="row-major")
         self.image_item.setZValue(layers.Z_IMAGE)
         self.view.addItem(self.image_item)
-        # The caption sits in the placeholder's top-left corner on its own dark plate, above the
-        # shapes: centred under them it was covered (and a long name ran off the placeholder).
+        # The caption sits just above the placeholder's top-left corner, where no shape is:
+        # centred on the placeholder it was covered by the shapes (and covered them).
         self.placeholder_text = pg.TextItem(
-            "", color=(225, 225, 225), anchor=(0, 0), fill=pg.mkBrush(30, 32, 36, 200)
+            "", color=(215, 215, 215), anchor=(0, 1), fill=pg.mkBrush(30, 32, 36, 200)
         )
         self.placeholder_text.setZValue(layers.Z_TEXT - 1)
         self.view.addItem(self.placeholder_text)
@@ -311,7 +311,13 @@ class Canvas(pg.GraphicsView):
     def fit(self) -> None:
         """Zoom so the whole image fits the window."""
         width, height = self.image_size
-        self.view.setRange(QRectF(0, 0, width, height), padding=0.02)
+        top = 0.0
+        if self.placeholder_text.isVisible():
+            # Room above the placeholder for its caption (screen pixels → image units).
+            size = self.view.size()
+            scale = max(width / max(size.width(), 1), height / max(size.height() - 40, 1))
+            top = (self.placeholder_text.boundingRect().height() + 4) * scale
+        self.view.setRange(QRectF(0, -top, width, height + top), padding=0.02)
 
     def zoom(self, factor: float) -> None:
         """Zoom in (factor < 1) or out (factor > 1) about the view centre."""

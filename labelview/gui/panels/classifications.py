@@ -85,7 +85,7 @@ class ClassificationsPanel(QWidget):
         room = available - self.tree.columnWidth(0) - 60  # keep a glimpse of the details
         self.tree.setColumnWidth(1, max(60, min(self.tree.columnWidth(1), room)))
 
-    def resizeEvent(self, event) -> None:  # noqa: N802 (Qt's name)
+    def resizeEvent(self, event) -> None:
         super().resizeEvent(event)
         self._fit_columns()
 

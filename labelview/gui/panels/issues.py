@@ -9,8 +9,8 @@ from PySide6.QtGui import QColor
 from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QTableView, QVBoxLayout, QWidget
 
 from labelview.errors import Issue
+from labelview.gui.panels.items import MiddleElided
 from labelview.gui.session import Session
-
 
 CAPS = {1: 220, 2: 240, 4: 200}  # widest the File, Where and Item columns grow (pixels)
 
@@ -21,10 +21,13 @@ class IssuesModel(QAbstractTableModel):
     def __init__(self, parent=None) -> None:
         super().__init__(parent)
         self.issues: list[Issue] = []
+        self.names: dict[str, str] = {}
 
-    def set_issues(self, issues: list[Issue]) -> None:
+    def set_issues(self, issues: list[Issue], names: dict[str, str] | None = None) -> None:
+        """Show `issues`; `names` maps item ids to the names the Items panel shows."""
         self.beginResetModel()
         self.issues = list(issues)
+        self.names = names or {}
         self.endResetModel()
 
     def rowCount(self, parent: QModelIndex = QModelIndex()) -> int:  # noqa: B008
@@ -43,11 +46,10 @@ class IssuesModel(QAbstractTableModel):
             return None
         issue = self.issues[index.row()]
         if role == Qt.ItemDataRole.DisplayRole:
-            return (issue.level, issue.file, issue.where, issue.message, issue.item or "")[
-                index.column()
-            ]
+            item = self.names.get(issue.item, issue.item) if issue.item else ""
+            return (issue.level, issue.file, issue.where, issue.message, item)[index.column()]
         if role == Qt.ItemDataRole.ToolTipRole:
-            return str(issue)
+            return str(issue) + (f"\nitem id {issue.item}" if issue.item else "")
         if role == Qt.ItemDataRole.ForegroundRole and index.column() == 0:
             return QColor(200, 40, 40) if issue.level == "error" else QColor(190, 120, 0)
         return None
@@ -68,7 +70,9 @@ class IssuesPanel(QWidget):
         self.table.verticalHeader().setVisible(False)
         self.table.verticalHeader().setDefaultSectionSize(22)
         # A long file name or item id must not squeeze the message: they elide in the middle.
-        self.table.setTextElideMode(Qt.TextElideMode.ElideMiddle)
+        self._middle = MiddleElided(self.table)
+        for column in CAPS:
+            self.table.setItemDelegateForColumn(column, self._middle)
         header = self.table.horizontalHeader()
         header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
         header.setSectionResizeMode(0, QHeaderView.ResizeMode.ResizeToContents)
@@ -82,7 +86,9 @@ class IssuesPanel(QWidget):
 
     def refresh(self) -> None:
         """Show the session's issues; file, where and item columns fit their text up to a cap."""
-        self.model.set_issues(self.session.issues)
+        dataset = self.session.dataset
+        names = {item.id: item.name for item in dataset.items} if dataset is not None else {}
+        self.model.set_issues(self.session.issues, names)
         for column, cap in CAPS.items():
             self.table.resizeColumnToContents(column)
             self.table.setColumnWidth(column, min(self.table.columnWidth(column), cap))

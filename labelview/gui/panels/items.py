@@ -34,15 +34,16 @@ NAME_MIN = 72  # the name column never gets narrower than this (it elides in the
 # column -> (narrowest it may be squeezed to, widest it grows to), for the columns after Name.
 # Status and labeler elide; below ~64 pixels they would read "L…d", so they hide instead
 # (labeler first), and their values stay in the tooltip and the status filter.
-SQUEEZE = {1: (64, 110), 2: (44, 90), 3: (64, 130), 4: (24, 60)}
+SQUEEZE = {1: (64, 110), 2: (999, 90), 3: (64, 130), 4: (999, 60)}  # counts never squeeze
 HIDE_ORDER = (3, 1)
 PADDING = 12  # cell margins + a little air, in pixels
+MIN_SECTION = 24
 
 
 def share_width(available: int, name: int, others: dict[int, int]) -> dict[int, int]:
     """Column widths (0 = hidden) for `available` pixels. The name wants its own width, up to 45%
-    of the room; the other columns give way first (down to their SQUEEZE minimum), then the name
-    (down to NAME_MIN), then the labeler and status columns hide. The name takes what is left.
+    of the room; the other columns give way first (down to their SQUEEZE minimum), then the
+    labeler and status columns hide. The name takes what is left (at least NAME_MIN).
     """
     wanted = max(NAME_MIN, min(name, int(available * 0.45)))
     widths = {column: min(width, SQUEEZE[column][1]) for column, width in others.items()}
@@ -53,8 +54,7 @@ def share_width(available: int, name: int, others: dict[int, int]) -> dict[int, 
     for column, room in slack.items():
         if total:
             widths[column] -= -(-cut * room // total)  # round up: never leave the name short
-    excess -= cut + min(max(excess - cut, 0), wanted - NAME_MIN)
-    if excess > 0:
+    if excess - cut > 0:
         for column in HIDE_ORDER:
             if others.get(column):
                 fewer = {c: w for c, w in others.items() if c != column}
@@ -67,7 +67,7 @@ class ItemsModel(QAbstractTableModel):
     """Rows = dataset items."""
 
     HEADERS = ("Name", "Status", "Objects", "Labeler", "Issues")
-    TITLES = ("Name", "Status", "Objects", "Labeler", "⚠")  # the issue count's title is narrow
+    TITLES = ("Name", "Status", "Objs", "Labeler", "⚠")  # narrow titles for the counts
 
     def __init__(self, parent=None) -> None:
         super().__init__(parent)
@@ -99,7 +99,9 @@ class ItemsModel(QAbstractTableModel):
         if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole:
             return self.TITLES[section]
         if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.ToolTipRole:
-            return "Issues (warnings and errors) on the item" if section == 4 else None
+            return {2: "Objects on the item", 4: "Issues (warnings and errors) on the item"}.get(
+                section
+            )
         return None
 
     def data(self, index: QModelIndex, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
@@ -171,7 +173,7 @@ class ItemsFilter(QSortFilterProxyModel):
 class MiddleElided(QStyledItemDelegate):
     """Elides the text in the middle (keeps a name's distinctive end and its extension)."""
 
-    def initStyleOption(self, option, index) -> None:  # noqa: N802 (Qt's name)
+    def initStyleOption(self, option, index) -> None:
         super().initStyleOption(option, index)
         option.textElideMode = Qt.TextElideMode.ElideMiddle
 
@@ -207,7 +209,7 @@ class ItemsPanel(QWidget):
         header = self.table.horizontalHeader()
         header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
         header.setStretchLastSection(False)
-        header.setMinimumSectionSize(24)
+        header.setMinimumSectionSize(MIN_SECTION)
         self._natural: dict[int, int] = {}
         self._name_width = 0
         self.table.viewport().installEventFilter(self)
@@ -230,7 +232,7 @@ class ItemsPanel(QWidget):
         session.issues_changed.connect(self._issues_changed)
         session.item_changed.connect(self._follow_session)
 
-    def eventFilter(self, watched, event) -> bool:  # noqa: N802 (Qt's name)
+    def eventFilter(self, watched, event) -> bool:
         if watched is self.table.viewport() and event.type() == QEvent.Type.Resize:
             self._fit_columns()
         return super().eventFilter(watched, event)
@@ -247,7 +249,7 @@ class ItemsPanel(QWidget):
                 return 0
             widest = max(metrics.horizontalAdvance(text) for text in texts)
             title = header_metrics.horizontalAdvance(ItemsModel.TITLES[column]) + 10
-            return max(widest + PADDING, title)
+            return max(widest + PADDING, title, MIN_SECTION)
 
         counts = self.model.issue_counts
         longest = heapq.nlargest(20, (item.name for item in items), key=len)

@@ -42,7 +42,9 @@ class LegendPanel(QWidget):
             counts = dataset.counts()["category"]
             for position, (name, category) in enumerate(dataset.categories.items()):
                 key = f"{position + 1}  " if position < 9 else "   "
-                row = QTreeWidgetItem([name, "", f"{counts.get(name, 0):,}", shape_text(category.shape or "")])
+                row = QTreeWidgetItem(
+                    [name, "", f"{counts.get(name, 0):,}", shape_text(category.shape or "")]
+                )
                 row.setIcon(0, swatch(color_for(category, name)))
                 row.setToolTip(0, f"{key.strip() and 'key ' + key.strip() + ': '}show/hide {name}")
                 row.setData(0, Qt.ItemDataRole.UserRole, name)

@@ -148,7 +148,7 @@ class ObjectsPanel(QWidget):
         session.visibility_changed.connect(self._restyle)
         session.selection_changed.connect(self._follow_selection)
 
-    def eventFilter(self, watched, event) -> bool:  # noqa: N802 (Qt's name)
+    def eventFilter(self, watched, event) -> bool:
         if watched is self.table.viewport() and event.type() == QEvent.Type.Resize:
             self._fit_columns()
         return super().eventFilter(watched, event)

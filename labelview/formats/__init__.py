@@ -1,14 +1,26 @@
 """The format registry: every format module, listed explicitly (no folder scanning).
 
-A new format is one module defining `FORMAT = Format(...)` and one line in `_MODULES` below.
+A new format is one module defining `FORMAT = Format(...)`, imported and listed in `_MODULES` below.
 """
 
 from __future__ import annotations
 
-import importlib
 from pathlib import Path
 
 from labelview.errors import FormatError
+from labelview.formats import (
+    ango,
+    coco,
+    cvat,
+    datagym,
+    dataloop,
+    encord,
+    labelme,
+    masks,
+    segments,
+    voc,
+    yolo,
+)
 from labelview.formats.base import (
     Confidence,
     Detection,
@@ -19,25 +31,22 @@ from labelview.formats.base import (
 )
 from labelview.model import Dataset
 
-# Order matters only to break ties between equally confident detections.
-_MODULES: tuple[str, ...] = (
-    "cvat",
-    "masks",
-    "ango",
-    "encord",
-    "segments",
-    "datagym",
-    "coco",
-    "dataloop",
-    "yolo",
-    "voc",
-    "labelme",
+# Listed explicitly (static imports, so bundlers see them). The order is the one `labelview formats`
+# prints and breaks ties between equally confident detections.
+_MODULES = (
+    encord,
+    ango,
+    dataloop,
+    segments,
+    datagym,
+    coco,
+    yolo,
+    voc,
+    labelme,
+    cvat,
+    masks,
 )
-
-FORMATS: dict[str, Format] = {}
-for _module_name in _MODULES:
-    _format = importlib.import_module(f"labelview.formats.{_module_name}").FORMAT
-    FORMATS[_format.name] = _format
+FORMATS: dict[str, Format] = {module.FORMAT.name: module.FORMAT for module in _MODULES}
 
 
 def readers() -> list[Format]:

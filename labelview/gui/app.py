@@ -166,6 +166,10 @@ def _screenshot(window, app, path, options, args, out: Path, reporter: ErrorRepo
         session = window.session
         if session.dataset is None:
             ok = False
+            # Say why (unreadable, or a format question nobody answers in screenshot mode).
+            status = window.statusBar().currentMessage()
+            hint = " (pass --from FORMAT)" if status.startswith("Which format") else ""
+            sys.stderr.write(f"error: nothing was loaded from {path}: {status}{hint}\n")
         else:
             session.set_item(getattr(args, "item", 0) or 0, getattr(args, "frame", None))
             if session.frame is not None and getattr(args, "frame", None) is not None:

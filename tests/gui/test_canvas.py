@@ -282,3 +282,29 @@ def test_caption_hides_when_the_image_is_found(window, tmp_path: Path) -> None:
     window.session.set_dataset(dataset)
     assert window.canvas.image_found
     assert not window.canvas.placeholder_text.isVisible()
+
+
+def test_tag_of_a_shape_at_the_top_of_the_view_goes_inside_it() -> None:
+    import numpy as np
+
+    from labelview.gui.canvas.layers import place_tags
+
+    anchors = np.array([[10.0, 5.0], [100.0, 40.0], [10.0, 5.0]])
+    # Above y=0 it would be cut off: it moves below the anchor; the others are unaffected.
+    assert place_tags(anchors, [40, 40, 40], 15) == [(10.0, 5.0), (100.0, 25.0), (10.0, 20.0)]
+
+
+def test_tag_bounds_cover_the_text_drawn_beside_the_anchors(window) -> None:
+    window.session.set_dataset(shapes_dataset())
+    labels = window.canvas.labels
+    pixel_x, pixel_y = window.canvas.view.viewPixelSize()
+    bounds = labels.boundingRect()
+    _x0, y0 = labels.anchors.min(axis=0)
+    x1, _y1 = labels.anchors.max(axis=0)
+    # Qt repaints only inside bounding rects: the tag row above the topmost anchor and the text
+    # right of the rightmost one must be inside, at the current zoom.
+    assert bounds.top() < y0 - 10 * pixel_y
+    assert bounds.right() > x1 + 30 * pixel_x
+    window.canvas.zoom(0.5)
+    window.canvas.viewport().grab()  # the view applies a zoom when it next paints
+    assert labels.boundingRect().height() < bounds.height()  # zoomed in: fewer image units

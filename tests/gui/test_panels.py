@@ -218,3 +218,8 @@ def test_classification_columns_stay_inside_the_panel(window) -> None:
     window.session.set_dataset(dataset)
     tree = window.classifications_panel.tree
     assert tree.columnWidth(0) + tree.columnWidth(1) <= tree.viewport().width() - 60
+    # A section title with answers spans the row, so "Object: person (person)" is not cut.
+    window.session.select(dataset.items[0].objects[-1])
+    section = tree.topLevelItem(tree.topLevelItemCount() - 1)
+    assert section.text(0) == "Object: person (person)"
+    assert section.isFirstColumnSpanned()

@@ -243,6 +243,7 @@ class LabelsItem(pg.GraphicsObject):
         self.font = QFont()
         self.font.setPointSizeF(8.5)
         self._bounds = QRectF()
+        self._widest = 0.0  # screen pixels of the widest tag (about)
         self.setFlag(QGraphicsItem.GraphicsItemFlag.ItemIgnoresParentOpacity, True)
 
     def set_labels(self, anchors: np.ndarray, texts: list[str], colors: list[QColor]) -> None:
@@ -250,14 +251,31 @@ class LabelsItem(pg.GraphicsObject):
         self.anchors = anchors.reshape(-1, 2)
         self.texts = texts
         self.colors = colors
-        if len(self.anchors):
-            x0, y0 = self.anchors.min(axis=0)
-            x1, y1 = self.anchors.max(axis=0)
-            # Text extends right/up of the anchor in screen space: pad generously.
-            self._bounds = QRectF(x0 - 1, y0 - 1, x1 - x0 + 2, y1 - y0 + 2)
-        else:
-            self._bounds = QRectF()
+        longest = max(texts, key=len, default="")
+        self._widest = QFontMetricsF(self.font).horizontalAdvance(longest) * 1.2 + 8
+        self._update_bounds()
         self.update()
+
+    def _update_bounds(self) -> None:
+        """The anchors' extent grown by the tags' screen size (right, one row up, three down):
+        Qt repaints only what bounding rects claim, so a tag outside them would be erased.
+        """
+        self.prepareGeometryChange()
+        if not len(self.anchors):
+            self._bounds = QRectF()
+            return
+        x0, y0 = self.anchors.min(axis=0)
+        x1, y1 = self.anchors.max(axis=0)
+        view = self.getViewBox()
+        across = down = 0.0
+        if view is not None:
+            pixel_x, pixel_y = view.viewPixelSize()
+            across = pixel_x * self._widest
+            down = pixel_y * (QFontMetricsF(self.font).height() + 2)
+        self._bounds = QRectF(x0 - 1, y0 - 1 - down, x1 - x0 + 2 + across, y1 - y0 + 2 + 4 * down)
+
+    def viewTransformChanged(self) -> None:
+        self._update_bounds()
 
     def boundingRect(self) -> QRectF:
         return self._bounds
@@ -268,11 +286,13 @@ class LabelsItem(pg.GraphicsObject):
         transform = painter.transform()
         view = self.getViewBox()
         exposed = view.viewRect() if view is not None else self._bounds
+        # A tag whose anchor is just left of or below the view still shows its text.
+        pixel_x, pixel_y = view.viewPixelSize() if view is not None else (0.0, 0.0)
         inside = np.flatnonzero(
-            (self.anchors[:, 0] >= exposed.left() - 1)
+            (self.anchors[:, 0] >= exposed.left() - 1 - pixel_x * self._widest)
             & (self.anchors[:, 0] <= exposed.right() + 1)
             & (self.anchors[:, 1] >= exposed.top() - 1)
-            & (self.anchors[:, 1] <= exposed.bottom() + 1)
+            & (self.anchors[:, 1] <= exposed.bottom() + 1 + pixel_y * 20)
         )
         if len(inside) > self.MAX_DRAWN:
             return
@@ -298,10 +318,13 @@ class LabelsItem(pg.GraphicsObject):
         return QPainterPath()
 
 
-def place_tags(anchors: np.ndarray, widths: Sequence[float], height: float) -> list[tuple]:
+def place_tags(
+    anchors: np.ndarray, widths: Sequence[float], height: float, *, top_edge: float = 0.0
+) -> list[tuple]:
     """Top-left corners (screen pixels) for tags sitting on top of their anchors; a tag that
     would cover one placed before it moves just inside the shape, then further down, so two
-    objects with the same top-left corner both stay readable.
+    objects with the same top-left corner both stay readable. A tag that would stick out above
+    `top_edge` (the view's top) goes inside its shape too.
     """
     count = len(anchors)
     left = np.empty(count)
@@ -309,11 +332,12 @@ def place_tags(anchors: np.ndarray, widths: Sequence[float], height: float) -> l
     right = np.empty(count)
     out: list[tuple[float, float]] = []
     for index, ((x, y), width) in enumerate(zip(anchors, widths, strict=True)):
-        choice = y - height
+        choice = y - height if y - height >= top_edge or y < top_edge else y
         near = (left[:index] < x + width) & (x < right[:index])
         near &= np.abs(top[:index] - y) < 4 * height
         tops = top[:index][near]
-        for step in range(4):
+        first = 1 if y - height < top_edge <= y else 0
+        for step in range(first, first + 4):
             candidate = y - height + step * height
             if not np.any(np.abs(tops - candidate) < height):
                 choice = candidate

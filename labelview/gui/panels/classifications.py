@@ -95,6 +95,9 @@ class ClassificationsPanel(QWidget):
         font.setBold(True)
         top.setFont(0, font)
         self.tree.addTopLevelItem(top)
+        # A section title ("Object: person (id)") may be longer than the question column.
+        top.setFirstColumnSpanned(bool(answers))
+        top.setToolTip(0, title)
         self._add(top, answers)
 
     def _add(self, parent: QTreeWidgetItem, answers: Iterable[Answer]) -> None:

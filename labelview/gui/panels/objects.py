@@ -168,6 +168,7 @@ class ObjectsPanel(QWidget):
         found = filled_columns(dataset)
         names = list(dataset.categories) if dataset is not None else []
         self._natural = {0: natural(0, names or ["Category"], extra=18)}  # 18: the swatch
+        found[1] = found[1] or {"polygon"}  # the shape column always shows
         for column, texts in found.items():
             self._natural[column] = min(natural(column, texts), 160)
         self._fit_columns()

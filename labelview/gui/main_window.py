@@ -465,7 +465,7 @@ class MainWindow(QMainWindow):
             self._first_layout = False
             vertical, horizontal = Qt.Orientation.Vertical, Qt.Orientation.Horizontal
             self.resizeDocks([self.docks["Issues"]], [150], vertical)
-            self.resizeDocks([self.docks["Items"], self.docks["Legend"]], [250, 340], horizontal)
+            self.resizeDocks([self.docks["Items"], self.docks["Legend"]], [330, 340], horizontal)
             self.resizeDocks(
                 [self.docks["Legend"], self.docks["Objects"], self.docks["Classifications"]],
                 [200, 260, 240],

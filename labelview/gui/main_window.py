@@ -24,6 +24,7 @@ from PySide6.QtWidgets import (
 )
 
 from labelview.gui.canvas.view import Canvas
+from labelview.gui.dialogs.about import show_about
 from labelview.gui.dialogs.choose_format import ChooseFormatDialog
 from labelview.gui.panels.classifications import ClassificationsPanel
 from labelview.gui.panels.history import HistoryPanel
@@ -245,6 +246,9 @@ class MainWindow(QMainWindow):
         self._action(go, "Next &frame", lambda: self.session.step_frame(1), ["."])
         self._action(go, "Previous f&rame", lambda: self.session.step_frame(-1), [","])
         self._action(go, "Fi&lter items", self.focus_filter, [QKeySequence.StandardKey.Find])
+
+        help_menu = menus.addMenu("&Help")
+        self._action(help_menu, "&About labelview", lambda: show_about(self), [])
 
         toolbar = self.addToolBar("Main")
         toolbar.setObjectName("toolbar-main")

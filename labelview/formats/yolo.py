@@ -5,7 +5,17 @@ Reading
   a data.yaml file, a Darknet root (`obj.data`, `obj.names`, `train.txt`), or a bare folder of label
   .txt files plus images and a names file (`labels.txt`, `classes.txt`, `obj.names`, `*.names`).
   Labels are found like Ultralytics does (`img2label_paths`: the last `/images/` becomes
-  `/labels/`, the suffix `.txt`); bare label files are matched to images by stem.
+  `/labels/`, the suffix `.txt`); bare label files are matched to images by stem, looking in
+  the --images folder first, then the input folder, then (when it holds no media at all) the
+  folders beside it: Dataloop's converter writes `yolo/labels.txt` + `yolo/annotations/**.txt`
+  next to the downloaded items (an opened `annotations/` folder looks one level higher). Media
+  outside the input get the label's path after `annotations/` as item id (`sub/x.jpg`).
+- Dataloop's video lines `frame object_id label_id cx cy w h` are read (object `frame`, `track`
+  = object id, item kind video) when the label file's stem matches a video file, or with the
+  reader option `dataloop_video=true` (false forces plain lines). Without either, a file whose
+  lines all look like that gets a warning naming the option: 7 numbers are also a valid 3-point
+  polygon, so the shape alone does not decide. A video's size comes from its MP4 `tkhd` box or
+  the `image_size` option.
 - Line kinds, by how many numbers follow the class id: 4 → box; 4 + K·D with `kpt_shape: [K, D]` →
   pose; any other even count ≥ 6 → polygon (segment). Exactly 8 is ambiguous (OBB or a 4-point
   polygon). The rule: the yaml `task:` key or the reader option `task` decides when given;
@@ -15,10 +25,11 @@ Reading
   EXIF rotation like Ultralytics' exif_size: orientations 5-8 swap width and height). An item
   whose image is missing is kept, its objects skipped, with a located warning — unless the reader
   option `image_size` ("WxH" or (w, h)) gives one size for all.
-- Class ids: names from the yaml (dict or list) or the names file. Dataloop's converter writes
-  1-based ids; they are taken as 1-based (with a warning) only when id N occurs with N names and
-  id 0 never does — otherwise ids are 0-based. Reader option `one_based` (bool) forces either way.
-  Ids outside the names get a category `class_<id>` and a warning.
+- Class ids: names from the yaml (dict or list) or the names file; every named class becomes a
+  category (in id order) even when unused, so ids survive a YOLO round trip. Dataloop's converter
+  writes 1-based ids; they are taken as 1-based (with a warning) only when id N occurs with N
+  names and id 0 never does — otherwise ids are 0-based. Reader option `one_based` (bool) forces
+  either way. Ids outside the names get a category `class_<id>` and a warning.
 
 Writing: data.yaml + labels/<split>/<name>.txt + <split>.txt (0-based ids in category order,
 coordinates normalised and clipped to [0, 1], 6 decimals). data.yaml has no `path:` key (so that
@@ -31,6 +42,7 @@ as their minimum-area rectangle). Every lossy step is reported.
 
 from __future__ import annotations
 
+import glob
 import math
 import os
 import re
@@ -74,6 +86,8 @@ from labelview.output import OutputDir, sanitised
 _NAMES_FILES = ("labels.txt", "classes.txt", "obj.names", "names.txt", "class_names.txt")
 _SPLITS = ("train", "val", "test")
 _LABEL_DIRS = {"labels", "annotations", "obj_train_data", "obj_valid_data", "obj_test_data"}
+_VIDEO_SUFFIXES = frozenset({".mp4", ".webm", ".mov", ".avi", ".mkv", ".m4v", ".mpg", ".mpeg"})
+_MAX_WALKED = 200_000  # files looked at per folder searched for media beside the labels
 _CLIP_TOLERANCE = 1e-9  # float noise at the border is not worth a "clipped" report
 _NUMBER = re.compile(r"^[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?$")
 
@@ -110,14 +124,50 @@ def detect(probe: Probe) -> Detection:
     if (probe.path / "obj.data").is_file() and "obj.names" in lowered:
         return Detection(Confidence.CERTAIN, "Darknet obj.data + obj.names")
     other_txt = [
-        n for n in names if n.endswith(".txt") and PurePosixPath(n).name.lower() not in _NAMES_FILES
+        n
+        for n in names
+        if n.endswith(".txt")
+        and not _is_names_or_list(n)
+        and not PurePosixPath(n).name.lower().startswith(("readme", "license", "notes"))
     ]
+    names_file = next(
+        (n for n in names if _is_names_file(n) and len(PurePosixPath(n).parts) <= 2), None
+    )
+    if names_file is None and probe.path.name.lower() in _LABEL_DIRS:
+        # An opened annotations/ folder: the names file sits one level up.
+        above = next((n for n in _NAMES_FILES if (probe.path.parent / n).is_file()), None)
+        names_file = f"../{above}" if above else None
+    if names_file is not None and other_txt and _first_label_line_ok(probe.path, other_txt):
+        # Dataloop's converter (labels.txt + annotations/**.txt) and bare Darknet folders keep
+        # the images elsewhere: the names file and the label lines are the evidence.
+        if PurePosixPath(names_file).name.lower() == "labels.txt" and any(
+            n.startswith("annotations/") for n in other_txt
+        ):
+            return Detection(
+                Confidence.CERTAIN,
+                f"labels.txt + {len(other_txt)} YOLO label files in annotations/ "
+                "(Dataloop converter layout)",
+            )
+        return Detection(
+            Confidence.LIKELY, f"{names_file} + {len(other_txt)} YOLO label .txt files"
+        )
     if (label_txt or other_txt) and images:
         stems = {PurePosixPath(n).stem for n in images}
         matched = sum(PurePosixPath(n).stem in stems for n in (label_txt or other_txt))
         if matched and _first_label_line_ok(probe.path, label_txt or other_txt):
             return Detection(Confidence.LIKELY, f"{matched} label .txt files matching images")
     return no("no data.yaml and no label .txt files beside images")
+
+
+def _is_names_file(name: str) -> bool:
+    lowered = PurePosixPath(name).name.lower()
+    return lowered in _NAMES_FILES or lowered.endswith(".names")
+
+
+def _is_names_or_list(name: str) -> bool:
+    """A class-names file or a Darknet/Ultralytics split list (train.txt): not a label file."""
+    lowered = PurePosixPath(name).name.lower()
+    return _is_names_file(name) or lowered in {f"{s}.txt" for s in (*_SPLITS, "valid")}
 
 
 def _first_label_line_ok(root: Path, names: list[str]) -> bool:
@@ -327,12 +377,13 @@ def _resolve(path: Path, ctx: ReadContext) -> _Source:
                     source.pairs.append((image.with_suffix(".txt"), image, split))
     if not source.names:
         for name in (*_NAMES_FILES, "*.names"):
-            found = sorted(base.rglob(name))
+            # An opened annotations/ folder has Dataloop's labels.txt one level up.
+            found = sorted(base.rglob(name)) or sorted(base.parent.glob(name))
             if found:
                 source.names = _names_file(found[0])
                 break
     if not source.pairs:
-        source.pairs = _pair_by_stem(base)
+        source.pairs = _pair_by_stem(base, ctx.images_dir)
     asked = ctx.options.get("task")
     if asked not in (None, "auto", "detect", "segment", "pose", "obb"):
         raise ctx.fail("", f"option task={asked!r}: use auto, detect, segment, pose or obb")
@@ -381,11 +432,16 @@ def _single_label_file(path: Path, ctx: ReadContext) -> _Source:
             None,
         )
         source.root = Path(*path.parts[:index])
-    if image is None:
-        image = next(
-            (c for c in path.parent.glob(f"{path.stem}.*") if c.suffix.lower() in IMAGE_SUFFIXES),
-            None,
-        )
+    for folder, pattern in ((path.parent, "{}.*"), (ctx.images_dir, "**/{}.*")):
+        if image is None and folder is not None and Path(folder).is_dir():
+            image = next(
+                (
+                    c
+                    for c in sorted(Path(folder).glob(pattern.format(glob.escape(path.stem))))
+                    if c.suffix.lower() in IMAGE_SUFFIXES or c.suffix.lower() in _VIDEO_SUFFIXES
+                ),
+                None,
+            )
     for folder in (path.parent, path.parent.parent, path.parent.parent.parent):
         yaml_path = _find_yaml(folder)
         if yaml_path is not None:
@@ -402,36 +458,77 @@ def _single_label_file(path: Path, ctx: ReadContext) -> _Source:
     return source
 
 
-def _pair_by_stem(base: Path) -> list[tuple[Path | None, Path | None, str]]:
-    """A bare layout: every label .txt matched to the image with the same stem (closest path)."""
-    images_by_stem: dict[str, list[Path]] = {}
+def _pair_by_stem(
+    base: Path, images_dir: Path | None
+) -> list[tuple[Path | None, Path | None, str]]:
+    """A bare layout: every label .txt matched to the image (or video) with the same stem.
+
+    Media are looked up in `images_dir` (preferred), then under `base`; when `base` holds no media
+    at all (Dataloop's converter writes `yolo/` beside the downloaded items), in the folders
+    beside it. Among several files with the stem, the one whose folder path ends like the label's
+    (after `labels/`, `annotations/`, `images/`) wins.
+    """
+    media_by_stem: dict[str, list[tuple[Path, Path]]] = {}  # stem -> [(root, file)]
     labels = []
+    base_media: list[Path] = []
     for file in sorted(base.rglob("*")):
         if not file.is_file():
             continue
-        if file.suffix.lower() in IMAGE_SUFFIXES:
-            images_by_stem.setdefault(file.stem, []).append(file)
-        elif file.suffix == ".txt" and file.name.lower() not in _NAMES_FILES:
-            if file.name in {f"{s}.txt" for s in (*_SPLITS, "valid")}:
-                continue
+        suffix = file.suffix.lower()
+        if suffix in IMAGE_SUFFIXES or suffix in _VIDEO_SUFFIXES:
+            base_media.append(file)
+        elif suffix == ".txt" and not _is_names_or_list(file.name):
             labels.append(file)
+    roots: list[tuple[Path, list[Path]]] = []
+    if images_dir is not None and Path(images_dir).is_dir():
+        roots.append((Path(images_dir), _list_media(Path(images_dir))))
+    roots.append((base, base_media))
+    # An opened annotations/ folder: its media sit beside the export folder, one more level up.
+    skip, depth = base, 2 if base.name in _LABEL_DIRS else 1
+    found = bool(base_media)
+    while not found and images_dir is None and labels and depth > 0:
+        for sibling in sorted(skip.parent.iterdir()):
+            if sibling.is_dir() and sibling != skip and not sibling.name.startswith("."):
+                media = _list_media(sibling)
+                found = found or bool(media)
+                roots.append((skip.parent, media))
+        skip, depth = skip.parent, depth - 1
+    for root, files in roots:
+        for file in files:
+            media_by_stem.setdefault(file.stem, []).append((root, file))
     pairs: list[tuple[Path | None, Path | None, str]] = []
     for label in labels:
-        candidates = images_by_stem.get(label.stem, [])
-        if not candidates and not _LABEL_DIRS.intersection(label.relative_to(base).parts[:-1]):
+        candidates = media_by_stem.get(label.stem, [])
+        folders = {base.name, *label.relative_to(base).parts[:-1]}
+        if not candidates and not _LABEL_DIRS.intersection(folders):
             continue  # a stray .txt (README, notes) beside the data, not a label file
         image = None
         if candidates:
-            # Prefer the image whose folder path (after images/ or labels/) ends like the label's.
-            label_dirs = [p for p in label.relative_to(base).parent.parts if p != "labels"]
-            image = max(
+            label_dirs = [p for p in label.relative_to(base).parent.parts if p not in _LABEL_DIRS]
+            _root, image = max(
                 candidates,
-                key=lambda p: _common_tail(
-                    [q for q in p.relative_to(base).parent.parts if q != "images"], label_dirs
+                key=lambda c: _common_tail(
+                    [q for q in c[1].relative_to(c[0]).parent.parts if q != "images"], label_dirs
                 ),
             )
         pairs.append((label, image, ""))
     return pairs
+
+
+def _list_media(folder: Path, *, limit: int = _MAX_WALKED) -> list[Path]:
+    """Images and videos under `folder`; the walk stops after `limit` files (a home folder)."""
+    media = []
+    seen = 0
+    for current, dirs, files in os.walk(folder):
+        dirs[:] = sorted(d for d in dirs if not d.startswith("."))
+        for file in sorted(files):
+            suffix = os.path.splitext(file)[1].lower()
+            if suffix in IMAGE_SUFFIXES or suffix in _VIDEO_SUFFIXES:
+                media.append(Path(current, file))
+        seen += len(files)
+        if seen > limit:
+            break
+    return media
 
 
 def _common_tail(a: list[str], b: list[str]) -> float:
@@ -481,6 +578,11 @@ def _read(path: Path, ctx: ReadContext) -> Dataset:
     dataset = Dataset()
     dataset.meta["yolo"] = {k: v for k, v in source.meta.items() if _plain(v)}
 
+    try:
+        video_option = bool_option(ctx.options.get("dataloop_video"))
+    except ValueError as error:
+        raise ctx.fail("", f"option dataloop_video: {error}") from None
+
     # Pass 1: parse every label file into raw rows, so ids and the OBB rule see the whole dataset.
     parsed = []
     total = len(source.pairs)
@@ -491,8 +593,10 @@ def _read(path: Path, ctx: ReadContext) -> Dataset:
             ctx.check_cancelled()
             ctx.progress(index, total * 2)
         rel_label = _rel(label, source.root) if label else ""
-        item_id = _rel(image, source.root) if image is not None else rel_label
-        rows: list[tuple[int, int, np.ndarray]] = []
+        item_id = _item_id(image, rel_label, source.root)
+        is_video = image is not None and image.suffix.lower() in _VIDEO_SUFFIXES
+        video_lines = video_option if video_option is not None else is_video
+        rows: list[_Row] = []
         if label is not None and label.is_file():
             try:
                 text = label.read_text("utf-8-sig", errors="replace")
@@ -503,11 +607,16 @@ def _read(path: Path, ctx: ReadContext) -> Dataset:
                 tokens = line.split()
                 if not tokens:
                     continue
+                frame = track = None
                 try:
-                    number = float(tokens[0])
-                    if not number.is_integer():
-                        raise ValueError(f"class id {tokens[0]!r} is not an integer")
-                    cls = int(number)
+                    if video_lines:
+                        # Dataloop's video lines: `frame object_id label_id cx cy w h`.
+                        if len(tokens) != 7:
+                            raise ValueError(f"{len(tokens)} fields, a video line has 7")
+                        frame, track = _integer(tokens[0], "frame"), tokens[1]
+                        _integer(track, "object id")
+                        tokens = tokens[2:]
+                    cls = _integer(tokens[0], "class id")
                     values = np.array([float(t) for t in tokens[1:]], dtype=np.float64)
                     if not np.isfinite(values).all():
                         raise ValueError("NaN or infinity")
@@ -518,29 +627,44 @@ def _read(path: Path, ctx: ReadContext) -> Dataset:
                 if cls < 0:
                     ctx.warn(f"{rel_label}:{lineno}", f"negative class id {cls}", item=item_id)
                     continue
-                rows.append((lineno, cls, values))
+                rows.append((lineno, cls, values, frame, track))
                 seen_ids[cls] += 1
+        if not video_lines and _looks_like_video_lines(text if rows else ""):
+            ctx.warn(
+                rel_label,
+                "every line is `int int int x y w h`: Dataloop's video YOLO lines "
+                "(frame, object id, class)? Read as polygons; pass dataloop_video=true",
+                item=item_id,
+            )
         parsed.append((label, image, split, rel_label, item_id, rows))
 
     shift = _id_shift(source, seen_ids, ctx)
     obb = _decide_obb(source, parsed, fallback_size, sizes)
     unnamed: set[int] = set()
+    for cls in sorted(source.names):  # the whole class list, so ids survive a YOLO round trip
+        _category_name(cls, source, dataset)
 
     for index, (label, image, split, rel_label, item_id, rows) in enumerate(parsed):
         if index % 200 == 0:
             ctx.check_cancelled()
             ctx.progress(total + index, total * 2)
+        is_video = image is not None and image.suffix.lower() in _VIDEO_SUFFIXES
         item = Item(
             id=item_id,
             name=item_id,
-            image=os.path.relpath(image, source.root).replace(os.sep, "/") if image else None,
-            image_path=image if image is not None and image.is_file() else None,
+            kind="video" if is_video or any(row[3] is not None for row in rows) else "image",
+            image=item_id if image is not None else None,
+            image_path=image if image is not None and image.is_file() and not is_video else None,
         )
+        if is_video:
+            item.extra["video_path"] = str(image)
         if split:
             item.extra["split"] = split
         if label is not None and not label.is_file():
             item.extra["labels"] = "missing (background image)"
         size = sizes.get(item.image_path) if item.image_path is not None else None
+        if size is None and is_video and image is not None:
+            size = mp4_size(image)
         if size is None:
             size = fallback_size
         if size is not None:
@@ -550,6 +674,8 @@ def _read(path: Path, ctx: ReadContext) -> Dataset:
             continue
         if size is None:
             what = "not found" if item.image_path is None else "unreadable"
+            if is_video:
+                what = "size unknown (no MP4 track header)"
             ctx.warn(
                 rel_label,
                 f"image {what}: {len(rows)} objects skipped (YOLO coordinates are relative to the "
@@ -558,7 +684,7 @@ def _read(path: Path, ctx: ReadContext) -> Dataset:
             )
             continue
         width, height = size
-        for lineno, cls, values in rows:
+        for lineno, cls, values, frame, track in rows:
             where = f"{rel_label}:{lineno}"
             try:
                 geometry = _geometry(values, width, height, source, obb)
@@ -569,7 +695,7 @@ def _read(path: Path, ctx: ReadContext) -> Dataset:
                 unnamed.add(cls - shift)
                 ctx.warn(where, f"class id {cls - shift} has no name (read as class_{cls - shift})")
             name = _category_name(cls - shift, source, dataset)
-            obj = ObjectLabel(name, geometry, id=str(lineno))
+            obj = ObjectLabel(name, geometry, id=str(lineno), frame=frame, track=track)
             if values.size and (
                 (values.min() < -1e-6 or values.max() > 1 + 1e-6)
                 and not isinstance(geometry, Keypoints)
@@ -583,6 +709,73 @@ def _read(path: Path, ctx: ReadContext) -> Dataset:
             item.objects.append(obj)
     ctx.progress(total * 2, total * 2)
     return dataset
+
+
+_Row = tuple[int, int, np.ndarray, int | None, str | None]  # line, class, numbers, frame, track
+
+
+def _integer(token: str, what: str) -> int:
+    number = float(token)
+    if not number.is_integer():
+        raise ValueError(f"{what} {token!r} is not an integer")
+    return int(number)
+
+
+def _looks_like_video_lines(text: str) -> bool:
+    """Every line `int int int x y w h` with several frames: Dataloop's video flavour, unflagged."""
+    frames = set()
+    for line in text.splitlines():
+        tokens = line.split()
+        if not tokens:
+            continue
+        if len(tokens) != 7 or not all(t.isdigit() for t in tokens[:3]):
+            return False
+        frames.add(tokens[0])
+    return len(frames) > 1
+
+
+def _item_id(image: Path | None, rel_label: str, root: Path) -> str:
+    """The image's path under the root; for media outside it, the label's path after its label
+    folder with the media suffix (`annotations/sub/x.txt` + `../input/sub/x.jpg` → `sub/x.jpg`).
+    """
+    if image is None:
+        return rel_label
+    try:
+        return image.relative_to(root).as_posix()
+    except ValueError:
+        pass
+    parts = PurePosixPath(rel_label).parts
+    for index in range(len(parts) - 2, -1, -1):
+        if parts[index] in _LABEL_DIRS:
+            parts = parts[index + 1 :]
+            break
+    return str(PurePosixPath(*parts).with_suffix(image.suffix))
+
+
+def mp4_size(path: Path) -> tuple[int, int] | None:
+    """(width, height) of an MP4/MOV's first video track from its `tkhd` box; None otherwise."""
+    try:
+        with path.open("rb") as handle:
+            data = handle.read(4 << 20)  # moov sits at the start of web-optimised files
+            if b"tkhd" not in data:
+                size = path.stat().st_size
+                handle.seek(max(0, size - (4 << 20)))
+                data = handle.read()
+    except OSError:
+        return None
+    start = 0
+    while (index := data.find(b"tkhd", start)) >= 0:
+        start = index + 4
+        version = data[index + 4] if index + 4 < len(data) else 0
+        # version 0: 84-byte body; version 1: 96. Width and height are the last two 16.16 fields.
+        end = index + 4 + (96 if version == 1 else 84)
+        if end > len(data):
+            break
+        width = int.from_bytes(data[end - 8 : end - 6], "big")
+        height = int.from_bytes(data[end - 4 : end - 2], "big")
+        if width and height:
+            return width, height
+    return None
 
 
 def _plain(value: Any) -> bool:
@@ -651,7 +844,7 @@ def _decide_obb(
     eight = 0
     for _label, image, _split, _rel_label, _item, rows in parsed:
         size = None
-        for _lineno, _cls, values in rows:
+        for _lineno, _cls, values, _frame, _track in rows:
             if source.kpt_shape and values.size == 4 + source.kpt_shape[0] * source.kpt_shape[1]:
                 continue
             if values.size == 4:

@@ -409,3 +409,172 @@ def test_exif_rotated_jpeg_normalises_against_the_displayed_size(tmp_path: Path)
     (item,) = dataset.items
     assert (item.width, item.height) == (20, 40)
     assert item.objects[0].geometry == Box(5.0, 10.0, 10.0, 20.0)
+
+
+def test_dataloop_converter_layout_is_detected_and_read(data: Path) -> None:
+    root = data / "yolo/dataloop_flat/yolo"
+    verdict = yolo.detect(Probe.of(root))
+    assert verdict.confidence == Confidence.CERTAIN
+    assert "Dataloop" in verdict.reason
+    dataset, ctx = _read(root)
+    assert list(dataset.categories) == ["cat", "dog", "bird"]  # labels.txt, all of it
+    assert [item.id for item in dataset.items] == ["a.png", "sub/b.png"]
+    first, second = dataset.items
+    assert first.image_path == data / "yolo/dataloop_flat/input/a.png"
+    assert second.image_path == data / "yolo/dataloop_flat/input/sub/b.png"
+    assert (first.width, first.height, second.width, second.height) == (40, 20, 100, 50)
+    assert [obj.category for obj in first.objects] == ["cat", "bird"]
+    assert first.objects[0].geometry == Box(10.0, 5.0, 20.0, 10.0)
+    assert first.objects[1].geometry.bounds() == pytest.approx((10, 5, 30, 15))
+    assert second.objects[0].category == "dog"
+    assert second.objects[0].geometry.bounds() == pytest.approx((0, 0, 20, 20))
+    assert not ctx.issues
+
+
+def test_dataloop_annotations_folder_opened_directly(data: Path) -> None:
+    root = data / "yolo/dataloop_flat/yolo/annotations"
+    assert yolo.detect(Probe.of(root)).confidence == Confidence.LIKELY
+    dataset, _ = _read(root)
+    assert [item.id for item in dataset.items] == ["a.png", "sub/b.png"]
+    assert sum(len(item.objects) for item in dataset.items) == 3
+
+
+def test_images_option_is_preferred_for_bare_label_folders(data: Path, tmp_path: Path) -> None:
+    _png(tmp_path / "imgs/a.png", 80, 40)
+    ctx = ReadContext(file=data / "yolo/dataloop_flat/yolo", images_dir=tmp_path / "imgs")
+    dataset = yolo.read(ctx.file, ctx)
+    first = dataset.items[0]
+    assert first.image_path == tmp_path / "imgs/a.png"
+    assert first.objects[0].geometry == Box(20.0, 10.0, 40.0, 20.0)
+
+
+def test_darknet_yolo_1_1_layout(data: Path) -> None:
+    root = data / "yolo/darknet"
+    assert yolo.detect(Probe.of(root)).confidence == Confidence.CERTAIN
+    dataset, ctx = _read(root)
+    assert list(dataset.categories) == ["car", "bus"]
+    (item,) = dataset.items
+    assert item.id == "obj_train_data/d.png"
+    assert item.extra["split"] == "train"
+    assert [obj.category for obj in item.objects] == ["bus", "car"]
+    assert item.objects[0].geometry.bounds() == pytest.approx((12, 12, 18, 18))
+    assert item.objects[1].geometry.bounds() == pytest.approx((0, 48, 6, 60))
+    assert not ctx.issues
+
+
+def _mp4(path: Path, width: int, height: int, *, version: int = 0) -> Path:
+    """A minimal MP4 header: ftyp + moov with an audio trak (size 0) and a video trak (tkhd)."""
+
+    def box(kind: bytes, body: bytes) -> bytes:
+        return (8 + len(body)).to_bytes(4, "big") + kind + body
+
+    def tkhd(w: int, h: int) -> bytes:
+        times = 20 if version == 0 else 32  # creation, modification, id, reserved, duration
+        body = bytes([version, 0, 0, 0]) + bytes(times + 16 + 36)
+        return box(b"tkhd", body + (w << 16).to_bytes(4, "big") + (h << 16).to_bytes(4, "big"))
+
+    tracks = box(b"trak", tkhd(0, 0)) + box(b"trak", tkhd(width, height))
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(box(b"ftyp", b"isom" + bytes(4)) + box(b"moov", tracks))
+    return path
+
+
+def test_mp4_size_reads_the_first_video_track(tmp_path: Path) -> None:
+    assert yolo.mp4_size(_mp4(tmp_path / "v0.mp4", 1920, 1080)) == (1920, 1080)
+    assert yolo.mp4_size(_mp4(tmp_path / "v1.mov", 640, 360, version=1)) == (640, 360)
+    (tmp_path / "bad.mp4").write_bytes(b"not a video")
+    assert yolo.mp4_size(tmp_path / "bad.mp4") is None
+
+
+_VIDEO_LINES = "0 7 1 0.5 0.5 0.5 0.5\n1 7 1 0.25 0.5 0.5 0.5\n0 9 0 0.1 0.1 0.2 0.2\n"
+
+
+def test_dataloop_video_lines_for_a_video_item(tmp_path: Path) -> None:
+    (tmp_path / "yolo/annotations").mkdir(parents=True)
+    (tmp_path / "yolo/labels.txt").write_text("person\ncar\n")
+    (tmp_path / "yolo/annotations/clip.txt").write_text(_VIDEO_LINES)
+    _mp4(tmp_path / "items/clip.mp4", 200, 100)
+    assert yolo.mp4_size(tmp_path / "items/clip.mp4") == (200, 100)
+    dataset, ctx = _read(tmp_path / "yolo")
+    (item,) = dataset.items
+    assert (item.kind, item.id, item.width, item.height) == ("video", "clip.mp4", 200, 100)
+    assert item.image_path is None
+    assert item.extra["video_path"].endswith("clip.mp4")
+    got = [(o.frame, o.track, o.category, o.geometry) for o in item.objects]
+    assert got == [
+        (0, "7", "car", Box(50.0, 25.0, 100.0, 50.0)),
+        (1, "7", "car", Box(0.0, 25.0, 100.0, 50.0)),
+        (0, "9", "person", Box(0.0, 0.0, 40.0, 20.0)),
+    ]
+    assert not ctx.issues
+
+
+def test_dataloop_video_option_without_the_video(tmp_path: Path) -> None:
+    tmp_path = tmp_path / "export/yolo"  # no media beside it (the sibling search finds none)
+    (tmp_path / "annotations").mkdir(parents=True)
+    (tmp_path / "labels.txt").write_text("person\ncar\n")
+    (tmp_path / "annotations/clip.txt").write_text(_VIDEO_LINES)
+    unflagged, ctx = _read(tmp_path, image_size="200x100")
+    assert {type(o.geometry) for o in unflagged.items[0].objects} == {Polygon}
+    assert any("dataloop_video=true" in issue.message for issue in ctx.issues)
+    no_size, ctx = _read(tmp_path, dataloop_video="true")
+    assert not no_size.items[0].objects
+    assert [issue.message.split(":")[0] for issue in ctx.issues] == ["image not found"]
+    dataset, ctx = _read(tmp_path, image_size="200x100", dataloop_video="true")
+    (item,) = dataset.items
+    assert item.kind == "video"
+    assert [(o.frame, o.track) for o in item.objects] == [(0, "7"), (1, "7"), (0, "9")]
+    assert item.objects[1].geometry == Box(0.0, 25.0, 100.0, 50.0)
+    assert not ctx.issues
+
+
+def test_plain_label_txt_folders_of_other_formats_are_not_claimed(tmp_path: Path) -> None:
+    (tmp_path / "labels.txt").write_text("cat\n")
+    (tmp_path / "notes.txt").write_text("some notes about the export\n")
+    assert yolo.detect(Probe.of(tmp_path)).confidence == Confidence.NO
+    (tmp_path / "README.txt").write_text("exported by hand\n")
+    (tmp_path / "x.txt").write_text("0 0.5 0.5 0.2 0.2\n")
+    (tmp_path / "notes.txt").unlink()
+    assert yolo.detect(Probe.of(tmp_path)).confidence == Confidence.LIKELY
+
+
+@pytest.mark.samples
+def test_dataloop_converter_sample_yolo_folder(samples: Path) -> None:
+    root = samples / "standard/yolo/dtlpy-converters_detect-and-segment_coco-images_flat/yolo"
+    assert formats.detect(root).name == "yolo"
+    dataset = formats.read(root)
+    assert len(dataset.categories) == 80
+    assert len(dataset.items) == 5
+    assert dict(dataset.counts()["kind"]) == {"box": 21, "polygon": 3}
+    assert not dataset.issues
+    item = next(item for item in dataset.items if item.id == "sub/000000000049.jpg")
+    assert (item.width, item.height) == (381, 500)
+    horse = item.objects[0]
+    assert horse.category == "horse"  # 0-based: id 0 occurs, so no Dataloop 1-based shift
+    assert horse.geometry.bounds() == pytest.approx((162.570, 226.560, 292.980, 410.990), abs=1e-3)
+    cat = next(item for item in dataset.items if item.id == "cat.jpg")
+    assert [obj.category for obj in cat.objects] == ["cat", "skis", "skis"]
+
+
+@pytest.mark.samples
+def test_darknet_sample(samples: Path) -> None:
+    root = samples / "standard/yolo/datumaro_yolo1.1-darknet_toy"
+    assert formats.detect(root).name == "yolo"
+    dataset = formats.read(root)
+    (item,) = dataset.items
+    assert (item.id, item.width, item.height) == ("obj_train_data/1.jpg", 15, 10)
+    assert len(dataset.categories) == 10
+    got = [(obj.category, obj.geometry.bounds()) for obj in item.objects]
+    assert [name for name, _ in got] == ["label_2", "label_4"]
+    assert got[0][1] == pytest.approx((0, 2, 4, 4), abs=1e-4)
+    assert got[1][1] == pytest.approx((3, 3, 5, 6), abs=1e-4)
+
+
+def test_single_label_file_finds_its_image_in_the_images_folder(data: Path) -> None:
+    label = data / "yolo/dataloop_flat/yolo/annotations/sub/b.txt"
+    ctx = ReadContext(file=label, images_dir=data / "yolo/dataloop_flat/input")
+    dataset = yolo.read(label, ctx)
+    (item,) = dataset.items
+    assert item.image_path == data / "yolo/dataloop_flat/input/sub/b.png"
+    assert [obj.category for obj in item.objects] == ["dog"]
+    assert item.objects[0].geometry.bounds() == pytest.approx((0, 0, 20, 20))

@@ -14,23 +14,12 @@ from pathlib import Path
 
 import numpy as np
 import orjson
+from rss import rss_bytes
 
 from labelview import formats
 from labelview.formats.base import ReadContext
 
 PER_ASSET = 50
-
-
-def rss_bytes() -> int:
-    """Current resident set size (Linux /proc; 0 elsewhere)."""
-    try:
-        with open("/proc/self/status") as status:
-            for line in status:
-                if line.startswith("VmRSS:"):
-                    return int(line.split()[1]) * 1024
-    except OSError:
-        pass
-    return 0
 
 
 def tool(rng: np.random.Generator, index: int) -> dict:

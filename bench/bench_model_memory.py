@@ -13,24 +13,11 @@ import time
 import tracemalloc
 
 import numpy as np
+from rss import rss_bytes
 
 from labelview.model import Box, Dataset, Item, ObjectLabel, Polygon
 
 PER_ITEM = 10
-
-
-def rss_bytes() -> int:
-    """Current resident set size (Linux /proc; falls back to peak RSS elsewhere)."""
-    try:
-        with open("/proc/self/status") as status:
-            for line in status:
-                if line.startswith("VmRSS:"):
-                    return int(line.split()[1]) * 1024
-    except OSError:
-        pass
-    import resource
-
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
 
 
 def build(count: int) -> Dataset:

@@ -16,8 +16,13 @@ import re
 import shutil
 import tempfile
 from pathlib import Path, PurePosixPath
+from typing import TYPE_CHECKING
 
 from labelview.errors import OutputError
+from labelview.images import reference_parts
+
+if TYPE_CHECKING:
+    from labelview.formats.base import WriteReport
 
 _DRIVE = re.compile(r"^[A-Za-z]:")
 
@@ -56,6 +61,42 @@ def sanitised(name: str) -> PurePosixPath | None:
     text = _DRIVE.sub("", str(name).replace("\\", "/").replace("\x00", ""))
     parts = [part for part in text.split("/") if part not in ("", ".", "..")]
     return PurePosixPath(*parts) if parts else None
+
+
+def safe_reference(raw: str, report: WriteReport) -> PurePosixPath:
+    """An image reference (URL or path) as a safe relative path (`item` when nothing is left).
+
+    A name that had to change (absolute, `..` parts) is counted in `report`; a URL is not unsafe.
+    """
+    parts = reference_parts(raw) if raw else PurePosixPath()
+    safe = sanitised(parts.as_posix()) if parts.parts else None
+    if safe is None:
+        safe = PurePosixPath("item")
+    if safe.as_posix() != raw.replace("\\", "/").lstrip("/") and "://" not in raw:
+        report.drop("image names made safe (absolute or '..' parts removed)")
+    return safe
+
+
+class UniqueStems:
+    """Safe output stems from image references, unique case-insensitively (so case-folding disks
+    agree): `../a.jpg` -> `a`, then `A.png` -> `A_2`.
+    """
+
+    def __init__(self) -> None:
+        self.taken: set[str] = set()
+
+    def make(self, raw: str, report: WriteReport) -> str:
+        """The stem for image reference `raw` (made safe by safe_reference), not yet taken."""
+        return self.claim(safe_reference(raw, report))
+
+    def claim(self, path: PurePosixPath) -> str:
+        """`path` without its suffix, with `_2`, `_3`... appended until no stem taken matches."""
+        stem = path.with_suffix("").as_posix() if path.suffix else path.as_posix()
+        candidate, n = stem, 2
+        while candidate.lower() in self.taken:
+            candidate, n = f"{stem}_{n}", n + 1
+        self.taken.add(candidate.lower())
+        return candidate
 
 
 class OutputDir:

@@ -7,7 +7,8 @@ from pathlib import Path
 import pytest
 
 from labelview.errors import OutputError
-from labelview.output import OutputDir, atomic_write, safe_relative, sanitised
+from labelview.formats.base import WriteReport
+from labelview.output import OutputDir, UniqueStems, atomic_write, safe_relative, sanitised
 
 
 @pytest.mark.parametrize(
@@ -137,3 +138,15 @@ def test_is_safe() -> None:
     assert is_safe("a/b.png")
     assert not is_safe("../b.png")
     assert not is_safe("C:\\b.png")
+
+
+def test_unique_stems_are_safe_and_case_insensitively_unique() -> None:
+    report = WriteReport(format="test")
+    stems = UniqueStems()
+    made = [
+        stems.make(raw, report)
+        for raw in ("imgs/a.jpg", "imgs/A.png", "../../b.jpg", "http://h/x/c.jpg?s=1", "", "/")
+    ]
+    assert made == ["imgs/a", "imgs/A_2", "b", "x/c", "item", "item_2"]
+    # '../../b.jpg', '' and '/' changed; the URL's path is its name (not unsafe).
+    assert report.dropped == {"image names made safe (absolute or '..' parts removed)": 3}

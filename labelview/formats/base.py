@@ -12,7 +12,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from enum import IntEnum
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, TypedDict, Unpack
 
 import orjson
 from pydantic import BaseModel, ConfigDict, Field
@@ -127,6 +127,16 @@ class TaskControl:
             raise Cancelled("cancelled")
 
 
+class IssueAt(TypedDict, total=False):
+    """What an issue points at besides its `where`: item and object ids, another file than the
+    one read (ReadContext.warn/error take these as keywords).
+    """
+
+    item: str | None
+    obj: str | None
+    file: Path | str | None
+
+
 @dataclass(slots=True)
 class ReadContext:
     """What a reader gets besides the path: options, progress, cancel, and where to put warnings."""
@@ -140,20 +150,17 @@ class ReadContext:
     control: TaskControl = field(default_factory=TaskControl)
     issues: list[Issue] = field(default_factory=list)
 
-    def warn(
-        self,
-        where: str,
-        message: str,
-        *,
-        item: str | None = None,
-        obj: str | None = None,
-        file: Path | str | None = None,
-    ) -> None:
+    def warn(self, where: str, message: str, **at: Unpack[IssueAt]) -> None:
         """Record a located warning; the reader keeps going."""
-        self.issues.append(Issue(self._name(file), where, message, "warning", item, obj))
+        self._record("warning", where, message, **at)
 
-    def error(
+    def error(self, where: str, message: str, **at: Unpack[IssueAt]) -> None:
+        """Record a located error for a part that could not be read (the rest still loads)."""
+        self._record("error", where, message, **at)
+
+    def _record(
         self,
+        level: Literal["warning", "error"],
         where: str,
         message: str,
         *,
@@ -161,8 +168,8 @@ class ReadContext:
         obj: str | None = None,
         file: Path | str | None = None,
     ) -> None:
-        """Record a located error for a part that could not be read (the rest still loads)."""
-        self.issues.append(Issue(self._name(file), where, message, "error", item, obj))
+        # Named keywords (not a dict): a misspelt one still raises TypeError.
+        self.issues.append(Issue(self._name(file), where, message, level, item, obj))
 
     def fail(self, where: str, message: str) -> FormatError:
         """An exception for input that cannot be read at all (raise it)."""

@@ -1332,7 +1332,7 @@ def _copy_image(
     copied: set[str],
     report: WriteReport,
 ) -> None:
-    """Copy (or link) an image to images/<file_name>; unsafe names are made safe, in the JSON too."""
+    """Copy (or link) an image to images/<file_name>, making an unsafe name safe (JSON too)."""
     if options.images == "none":
         return
     name = entry["file_name"]

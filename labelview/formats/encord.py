@@ -98,31 +98,7 @@ _OUR_SHAPES = {
     "skeleton": "keypoints",
     "bitmask": "mask",
 }
-# Object keys the reader maps; anything else lands in ObjectLabel.extra.
-_OBJECT_KEYS = frozenset(
-    {
-        "objectHash",
-        "featureHash",
-        "name",
-        "value",
-        "color",
-        "shape",
-        "confidence",
-        "manualAnnotation",
-        "createdBy",
-        "createdAt",
-        "lastEditedBy",
-        "lastEditedAt",
-        "boundingBox",
-        "rotatableBoundingBox",
-        "polygon",
-        "polygons",
-        "polyline",
-        "point",
-        "skeleton",
-        "bitmask",
-    }
-)
+# Object keys besides the shape and its geometry (kept out of extra even when nothing is drawn).
 _META_KEYS = frozenset(
     {
         "objectHash",
@@ -138,6 +114,18 @@ _META_KEYS = frozenset(
         "lastEditedAt",
     }
 )
+# Object keys the reader maps; anything else lands in ObjectLabel.extra.
+_OBJECT_KEYS = _META_KEYS | {
+    "shape",
+    "boundingBox",
+    "rotatableBoundingBox",
+    "polygon",
+    "polygons",
+    "polyline",
+    "point",
+    "skeleton",
+    "bitmask",
+}
 # Deprecated keys that carry nothing when at their defaults.
 _DEFAULTS = {"isDeleted": False, "reviews": []}
 _ROW_MAPPED = frozenset(

@@ -42,7 +42,7 @@ from labelview.formats.base import (
     no,
 )
 from labelview.formats.yolo import frames_of
-from labelview.images import ImageFinder, default_roots, image_size, reference_parts
+from labelview.images import ImageFinder, default_roots, image_size
 from labelview.model import (
     Box,
     Dataset,
@@ -59,7 +59,7 @@ from labelview.model import (
 from labelview.model.classifications import Answer, flatten
 from labelview.model.geometry import LazyMask
 from labelview.model.objects import Relation
-from labelview.output import OutputDir, sanitised
+from labelview.output import OutputDir, UniqueStems, safe_reference
 
 VERSION = "5.5.0"
 GROUP = "group"
@@ -392,33 +392,12 @@ def _mask_shape(pixels: np.ndarray) -> dict | None:
     }
 
 
-class _Stems:
-    def __init__(self) -> None:
-        self.taken: set[str] = set()
-
-    def make(self, raw: str, report: WriteReport) -> tuple[str, str]:
-        """(JSON stem path, image suffix) — unique case-insensitively."""
-        parts = reference_parts(raw) if raw else PurePosixPath()
-        safe = sanitised(parts.as_posix()) if parts.parts else None
-        if safe is None:
-            safe = PurePosixPath("item")
-        if safe.as_posix() != raw.replace("\\", "/").lstrip("/") and "://" not in raw:
-            report.drop("image names made safe (absolute or '..' parts removed)")
-        suffix = safe.suffix if safe.suffix.lower() != ".json" else ""
-        stem = safe.with_suffix("").as_posix() if safe.suffix else safe.as_posix()
-        candidate, n = stem, 2
-        while candidate.lower() in self.taken:
-            candidate, n = f"{stem}_{n}", n + 1
-        self.taken.add(candidate.lower())
-        return candidate, suffix or ".jpg"
-
-
 def write(
     dataset: Dataset, out: OutputDir, options: LabelmeOptions, ctx: WriteContext
 ) -> WriteReport:
     """Write `dataset` as LabelMe JSON files, one per image."""
     report = WriteReport(format="labelme")
-    stems = _Stems()
+    stems = UniqueStems()
     total = len(dataset.items)
     for index, item in enumerate(dataset.items):
         if index % 100 == 0:
@@ -426,7 +405,9 @@ def write(
             ctx.progress(index, total)
         frames = frames_of(item)
         for frame, reference, image_path in frames:
-            stem, suffix = stems.make(reference, report)
+            safe = safe_reference(reference, report)
+            stem = stems.claim(safe)
+            suffix = (safe.suffix if safe.suffix.lower() != ".json" else "") or ".jpg"
             image_name = f"{PurePosixPath(stem).name}{suffix}"
             document = _document(item, frame, image_name, report)
             out.write_bytes(f"{stem}.json", orjson.dumps(document, option=orjson.OPT_INDENT_2))

@@ -55,7 +55,7 @@ from labelview.model import Box, Dataset, Item, ObjectLabel
 from labelview.model.classifications import Answer, flatten, walk
 from labelview.model.geometry import LazyMask, Mask
 from labelview.model.objects import Relation
-from labelview.output import OutputDir, sanitised
+from labelview.output import OutputDir, UniqueStems
 
 _ROOT = re.compile(rb"<annotation[\s>]")
 _FLAGS = ("truncated", "difficult", "occluded")
@@ -477,30 +477,11 @@ def _voc_flag(value: Any) -> str:
     return "1" if value else "0"
 
 
-class _Stems:
-    def __init__(self) -> None:
-        self.taken: set[str] = set()
-
-    def make(self, raw: str, report: WriteReport) -> str:
-        parts = reference_parts(raw) if raw else PurePosixPath()
-        safe = sanitised(parts.as_posix()) if parts.parts else None
-        if safe is None:
-            safe = PurePosixPath("item")
-        if safe.as_posix() != raw.replace("\\", "/").lstrip("/") and "://" not in raw:
-            report.drop("image names made safe (absolute or '..' parts removed)")
-        stem = safe.with_suffix("").as_posix() if safe.suffix else safe.as_posix()
-        candidate, n = stem, 2
-        while candidate.lower() in self.taken:
-            candidate, n = f"{stem}_{n}", n + 1
-        self.taken.add(candidate.lower())
-        return candidate
-
-
 def write(dataset: Dataset, out: OutputDir, options: VocOptions, ctx: WriteContext) -> WriteReport:
     """Write `dataset` as Pascal VOC (Annotations/*.xml, labelmap.txt, ImageSets/Main)."""
     report = WriteReport(format="voc")
     out.check_free(["labelmap.txt", "ImageSets/Main/default.txt"])
-    stems = _Stems()
+    stems = UniqueStems()
     listed: list[str] = []
     total = len(dataset.items)
     used: dict[str, None] = dict.fromkeys(dataset.categories)

@@ -81,7 +81,7 @@ from labelview.model import (
 from labelview.model.classifications import walk
 from labelview.model.geometry import Ellipse
 from labelview.model.objects import Skeleton
-from labelview.output import OutputDir, sanitised
+from labelview.output import OutputDir, UniqueStems
 
 _NAMES_FILES = ("labels.txt", "classes.txt", "obj.names", "names.txt", "class_names.txt")
 _SPLITS = ("train", "val", "test")
@@ -1052,29 +1052,6 @@ def flip_index(names: Iterable[str]) -> list[int]:
     return flip
 
 
-class _Names:
-    """Unique, safe label-file stems (case-insensitively unique, so case-folding disks agree)."""
-
-    def __init__(self) -> None:
-        self.taken: set[str] = set()
-
-    def make(self, raw: str, report: WriteReport) -> str:
-        parts = reference_parts(raw) if raw else PurePosixPath()
-        safe = sanitised(parts.as_posix()) if parts.parts else None
-        if safe is None:
-            safe = PurePosixPath("item")
-        if safe.as_posix() != raw.replace("\\", "/").lstrip("/") and "://" not in raw:
-            report.drop("image names made safe (absolute or '..' parts removed)")
-        stem = safe.with_suffix("").as_posix() if safe.suffix else safe.as_posix()
-        candidate = stem
-        n = 2
-        while candidate.lower() in self.taken:
-            candidate = f"{stem}_{n}"
-            n += 1
-        self.taken.add(candidate.lower())
-        return candidate
-
-
 def write(dataset: Dataset, out: OutputDir, options: YoloOptions, ctx: WriteContext) -> WriteReport:
     """Write `dataset` as an Ultralytics YOLO dataset for `options.task`."""
     report = WriteReport(format="yolo")
@@ -1086,7 +1063,7 @@ def write(dataset: Dataset, out: OutputDir, options: YoloOptions, ctx: WriteCont
         if obj.category not in ids:
             ids[obj.category] = len(ids)
     kpt_k, kpt_names = _pose_shape(dataset) if options.task == "pose" else (0, [])
-    names = _Names()
+    names = UniqueStems()
     listed: list[str] = []
     attribute_values = 0
     classification_values = 0
@@ -1106,12 +1083,17 @@ def write(dataset: Dataset, out: OutputDir, options: YoloOptions, ctx: WriteCont
                     report.drop("objects on images without a known size", len(objects))
                 continue
             stem = names.make(reference, report)
-            lines: list[str] = []
             for obj in objects:
-                attribute_values += sum(1 for _ in walk(obj.attributes))
-                line = _line(obj, ids[obj.category], size, options.task, kpt_k, report)
-                if line is not None:
-                    lines.append(line)
+                if obj.attributes:
+                    attribute_values += sum(1 for _ in walk(obj.attributes))
+            if options.task == "detect":
+                lines = _detect_lines(objects, ids, size, report)
+            else:
+                lines = []
+                for obj in objects:
+                    line = _line(obj, ids[obj.category], size, options.task, kpt_k, report)
+                    if line is not None:
+                        lines.append(line)
             unique = list(dict.fromkeys(lines))
             if len(unique) < len(lines):
                 duplicates = len(lines) - len(unique)
@@ -1255,6 +1237,67 @@ def _line(
         report.drop("empty boxes (outside the image or zero size)")
         return None
     return " ".join([str(cls), _num((c[0] + c[2]) / 2), _num((c[1] + c[3]) / 2), _num(w), _num(h)])
+
+
+def _detect_lines(
+    objects: list[ObjectLabel], ids: dict[str, int], size: tuple[int, int], report: WriteReport
+) -> list[str]:
+    """`cls cx cy w h` lines for one image, vectorised: the detect task runs once per object of
+    datasets with millions of them, so bounds, normalising and clipping go through numpy at once.
+    """
+    classes: list[int] = []
+    bounds: list[tuple[float, float, float, float]] = []
+    rings: list[np.ndarray] = []  # one-part polygons: their bounds come from one reduceat
+    ring_rows: list[int] = []
+    reduced: Counter[str] = Counter()
+    for obj in objects:
+        geometry = obj.geometry
+        kind = obj.kind
+        if geometry is None:
+            report.drop("objects without a shape")
+            continue
+        if kind == "point":
+            report.drop("points (a detect dataset holds boxes only)")
+            continue
+        if kind != "box":
+            reduced[kind] += 1
+        classes.append(ids[obj.category])
+        if kind == "polygon" and len(geometry.parts) == 1:
+            ring_rows.append(len(bounds))
+            rings.append(geometry.parts[0].outer)
+            bounds.append((0.0, 0.0, 0.0, 0.0))
+        else:
+            bounds.append(geometry.bounds())
+    for kind, count in reduced.items():
+        report.drop(f"{kind} written as its bounding box", count)
+    if not bounds:
+        return []
+    box = np.array(bounds, dtype=np.float64)
+    if rings:
+        points = np.concatenate(rings)
+        starts = np.cumsum([0] + [len(ring) for ring in rings[:-1]])
+        rows = np.array(ring_rows)
+        box[rows, 0:2] = np.minimum.reduceat(points, starts, axis=0)
+        box[rows, 2:4] = np.maximum.reduceat(points, starts, axis=0)
+    width, height = size
+    raw = box / np.array([width, height, width, height], dtype=np.float64)
+    clipped = np.clip(raw, 0.0, 1.0)
+    moved = (np.abs(clipped - raw) > _CLIP_TOLERANCE).any(axis=1)
+    if moved.any():
+        report.drop("coordinates clipped to the image", int(moved.sum()))
+    w = clipped[:, 2] - clipped[:, 0]
+    h = clipped[:, 3] - clipped[:, 1]
+    keep = (w > 0) & (h > 0)
+    if not keep.all():
+        report.drop("empty boxes (outside the image or zero size)", int((~keep).sum()))
+    centre_x = (clipped[:, 0] + clipped[:, 2]) / 2
+    centre_y = (clipped[:, 1] + clipped[:, 3]) / 2
+    values = np.round(np.column_stack((centre_x, centre_y, w, h))[keep], 6).tolist()
+    kept = np.array(classes)[keep].tolist()
+    return [
+        f"{cls} {_num(a)} {_num(b)} {_num(c)} {_num(d)}"
+        for cls, (a, b, c, d) in zip(kept, values, strict=True)
+    ]
 
 
 def _segment_ring(geometry: Any, report: WriteReport) -> np.ndarray | None:

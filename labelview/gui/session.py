@@ -137,10 +137,7 @@ class Session(QObject):
         task.cancelled.connect(self._on_cancelled)
         self.task = task
         self.loading.emit(request)
-        if wait:
-            task.run()
-        else:
-            task.start()
+        task.start(wait=wait)
         return True
 
     def cancel(self) -> None:

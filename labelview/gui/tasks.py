@@ -62,8 +62,13 @@ class Task(QObject):
         self._last_progress = now
         self.progress.emit(int(done), int(total))
 
-    def start(self) -> None:
-        """Run on a worker thread (a daemon: closing the window never waits for a parse)."""
+    def start(self, *, wait: bool = False) -> None:
+        """Run on a worker thread (a daemon: closing the window never waits for a parse); with
+        wait=True, run here instead (tests and the screenshot mode).
+        """
+        if wait:
+            self.run()
+            return
         self._thread = threading.Thread(target=self.run, name="labelview-task", daemon=True)
         self._thread.start()
 

@@ -17,6 +17,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import yaml
+from conftest import json_paths, needs_writer
 
 from labelview import formats
 from labelview.errors import Cancelled, FormatError
@@ -540,21 +541,10 @@ def test_bad_input_is_located_and_the_rest_loads() -> None:
     assert any("polygon has 2 points" in m for m in messages)
 
 
-def _paths(node: object, prefix: tuple = ()) -> list[tuple]:
-    found = [prefix]
-    if isinstance(node, dict):
-        for key, child in node.items():
-            found += _paths(child, (*prefix, key))
-    elif isinstance(node, list):
-        for index, child in enumerate(node):
-            found += _paths(child, (*prefix, index))
-    return found
-
-
 def test_no_mutation_escapes_as_an_exception(tmp_path: Path) -> None:
     """Any value anywhere replaced by a wrong type: the read ends with issues, never a crash."""
     original = json.loads(ALL.read_text())
-    paths = [p for p in _paths(original) if p]
+    paths = [p for p in json_paths(original) if p]
     wrong = [None, 7, -1.5, "x", "", [], {}, [1, 2], {"x": 1}, True, 1e308]
     rng = random.Random(1)
     path = tmp_path / "mutated.json"
@@ -600,13 +590,8 @@ def test_progress_and_cancel() -> None:
 # --- conversion -----------------------------------------------------------------------------------
 
 
-def _converter(name: str) -> None:
-    if name not in formats.FORMATS or not formats.FORMATS[name].writable:
-        pytest.skip(f"the {name} writer is not registered yet")
-
-
 def test_convert_to_coco_keeps_rotation_and_holes(tmp_path: Path) -> None:
-    _converter("coco")
+    needs_writer("coco")
     from labelview.convert import convert
     from labelview.ops import rle
 
@@ -628,7 +613,7 @@ def test_convert_to_coco_keeps_rotation_and_holes(tmp_path: Path) -> None:
 
 
 def test_convert_to_yolo_obb_keeps_rotated_boxes(tmp_path: Path) -> None:
-    _converter("yolo")
+    needs_writer("yolo")
     from labelview.convert import convert
 
     convert(ALL, tmp_path / "yolo", "yolo", from_format="ango", options={"yolo": {"task": "obb"}})
@@ -647,7 +632,7 @@ def test_convert_to_yolo_obb_keeps_rotated_boxes(tmp_path: Path) -> None:
 
 
 def test_convert_cli_to_coco(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    _converter("coco")
+    needs_writer("coco")
     from labelview import cli
 
     source = tmp_path / "export.zip"

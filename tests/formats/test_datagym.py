@@ -8,6 +8,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from conftest import needs_writer
 from PIL import Image
 
 from labelview import formats
@@ -249,12 +250,6 @@ def test_raw_files_are_refused_cleanly(samples: Path, name: str) -> None:
 
 
 # --- end to end: convert to COCO, YOLO-seg and PNG masks ------------------------------------------
-
-
-def needs_writer(name: str) -> None:
-    fmt = formats.FORMATS.get(name)
-    if fmt is None or not fmt.writable:
-        pytest.skip(f"the {name} writer is not registered yet")
 
 
 @pytest.fixture

@@ -13,6 +13,7 @@ from pathlib import Path
 import numpy as np
 import orjson
 import pytest
+from conftest import json_paths
 from PIL import Image
 
 from labelview import formats, images
@@ -451,6 +452,19 @@ def test_bad_inputs_give_located_warnings(data: Path, tmp_path: Path) -> None:
     ]
 
 
+def _mask_item(tmp_path: Path, coordinates: object) -> Path:
+    """A 4×3 item file holding one binary annotation with these `coordinates`."""
+    item = {
+        "id": "i1",
+        "filename": "/a.png",
+        "metadata": {"system": {"width": 4, "height": 3, "mimetype": "image/png"}},
+        "annotations": [{"id": "m1", "type": "binary", "label": "x", "coordinates": coordinates}],
+    }
+    path = tmp_path / "item.json"
+    path.write_text(json.dumps(item))
+    return path
+
+
 def test_corrupt_mask_body_raises_a_clear_value_error(tmp_path: Path) -> None:
     """A header and IEND that look right but a broken body: warned lazily, as a ValueError."""
     buffer = io.BytesIO()
@@ -458,15 +472,7 @@ def test_corrupt_mask_body_raises_a_clear_value_error(tmp_path: Path) -> None:
     png = bytearray(buffer.getvalue())
     png[40:52] = b"\x00" * 12  # inside the IDAT chunk
     url = "data:image/png;base64," + base64.b64encode(bytes(png)).decode()
-    item = {
-        "id": "i1",
-        "filename": "/a.png",
-        "metadata": {"system": {"width": 4, "height": 3, "mimetype": "image/png"}},
-        "annotations": [{"id": "m1", "type": "binary", "label": "x", "coordinates": url}],
-    }
-    path = tmp_path / "item.json"
-    path.write_text(json.dumps(item))
-    dataset, issues = _read(path)
+    dataset, issues = _read(_mask_item(tmp_path, url))
     assert issues == []
     mask = dataset.items[0].objects[0].geometry
     with pytest.raises(ValueError, match="binary annotation m1: cannot decode the PNG mask"):
@@ -477,15 +483,7 @@ def test_mask_of_another_size_is_warned_and_fitted(tmp_path: Path) -> None:
     buffer = io.BytesIO()
     Image.fromarray(np.full((2, 3, 4), 255, dtype=np.uint8), "RGBA").save(buffer, "PNG")
     url = {"data": "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode()}
-    item = {
-        "id": "i1",
-        "filename": "/a.png",
-        "metadata": {"system": {"width": 4, "height": 3, "mimetype": "image/png"}},
-        "annotations": [{"id": "m1", "type": "binary", "label": "x", "coordinates": url}],
-    }
-    path = tmp_path / "item.json"
-    path.write_text(json.dumps(item))
-    dataset, issues = _read(path)
+    dataset, issues = _read(_mask_item(tmp_path, url))
     assert [(i.where, i.message) for i in issues] == [
         ("annotations[0].coordinates", "mask PNG is 3×2, item is 4×3: cropped/padded to the item")
     ]
@@ -711,18 +709,8 @@ def test_junk_values_anywhere_never_crash(data: Path, tmp_path: Path) -> None:
     source = json.loads((data / "dataloop" / "item_all_types.json").read_text())
     junk = [None, "x", -1, [], {}, 1e308, True, [None], {"x": None}, 10**20, [[{"x": 1}]]]
 
-    def paths(value: object, prefix: tuple = ()) -> list[tuple]:
-        found = [prefix]
-        if isinstance(value, dict):
-            for key, child in value.items():
-                found += paths(child, (*prefix, key))
-        elif isinstance(value, list):
-            for index, child in enumerate(value):
-                found += paths(child, (*prefix, index))
-        return found
-
     rng = random.Random(7)
-    every = paths(source)[1:]
+    every = json_paths(source)[1:]
     path = tmp_path / "item.json"
     for _ in range(150):
         item = copy.deepcopy(source)

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from conftest import needs_writer
 from PIL import Image
 
 from labelview import formats
@@ -420,12 +421,6 @@ def test_sdk_payloads_of_every_task_type_read(samples: Path, tmp_path: Path) -> 
 
 
 # --- end to end: convert to COCO, YOLO-seg and PNG masks ------------------------------------------
-
-
-def needs_writer(name: str) -> None:
-    fmt = formats.FORMATS.get(name)
-    if fmt is None or not fmt.writable:
-        pytest.skip(f"the {name} writer is not registered yet")
 
 
 @pytest.fixture

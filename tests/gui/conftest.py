@@ -8,8 +8,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 from PIL import Image
-from PySide6.QtCore import QPointF, QSettings
-from PySide6.QtGui import QColor
+from PySide6.QtCore import QMimeData, QPoint, QPointF, QSettings, Qt, QUrl
+from PySide6.QtGui import QColor, QDragEnterEvent, QDropEvent
+from PySide6.QtWidgets import QApplication
 
 from labelview import formats
 from labelview.formats.base import Confidence, Detection, Format
@@ -181,10 +182,25 @@ def near(color: QColor, rgb: tuple[int, int, int], tolerance: int = 40) -> bool:
 
 def click(qtbot, canvas, x: float, y: float) -> None:
     """A real left click on the canvas at image point (x, y)."""
-    from PySide6.QtCore import Qt
-
     scene = canvas.view.mapViewToScene(QPointF(x, y))
     qtbot.mouseClick(canvas.viewport(), Qt.MouseButton.LeftButton, pos=canvas.mapFromScene(scene))
+
+
+def drop(widget, paths: list[Path]) -> None:
+    """A real drag-enter and drop of `paths` on `widget`; both events must be accepted."""
+    mime = QMimeData()
+    mime.setUrls([QUrl.fromLocalFile(str(path)) for path in paths])
+    actions = Qt.DropAction.CopyAction
+    enter = QDragEnterEvent(
+        QPoint(10, 10), actions, mime, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier
+    )
+    QApplication.sendEvent(widget, enter)
+    assert enter.isAccepted()
+    event = QDropEvent(
+        QPointF(10, 10), actions, mime, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier
+    )
+    QApplication.sendEvent(widget, event)
+    assert event.isAccepted()
 
 
 class GatedFormat:

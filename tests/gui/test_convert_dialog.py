@@ -7,6 +7,7 @@ import shutil
 from pathlib import Path
 
 import pytest
+from conftest import drop
 from PySide6.QtCore import QMimeData, QPoint, QPointF, Qt, QUrl
 from PySide6.QtGui import QDesktopServices, QDragEnterEvent, QDropEvent
 from PySide6.QtWidgets import QApplication, QCheckBox, QComboBox, QLineEdit
@@ -18,23 +19,6 @@ from labelview.gui.dialogs.convert import ERROR_COLOR, ConvertDialog
 from labelview.gui.dialogs.options_form import OptionsForm
 
 FIXTURE = Path(__file__).resolve().parents[1] / "data" / "gui" / "two_images.coco.json"
-
-
-def drop(widget, paths: list[Path]) -> None:
-    """A real drag-enter and drop of `paths` on `widget`."""
-    mime = QMimeData()
-    mime.setUrls([QUrl.fromLocalFile(str(path)) for path in paths])
-    actions = Qt.DropAction.CopyAction
-    enter = QDragEnterEvent(
-        QPoint(10, 10), actions, mime, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier
-    )
-    QApplication.sendEvent(widget, enter)
-    assert enter.isAccepted()
-    event = QDropEvent(
-        QPointF(10, 10), actions, mime, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier
-    )
-    QApplication.sendEvent(widget, event)
-    assert event.isAccepted()
 
 
 @pytest.fixture

@@ -7,10 +7,8 @@ import shutil
 from pathlib import Path
 
 import pytest
-from conftest import shapes_dataset, video_dataset
-from PySide6.QtCore import QMimeData, QPoint, QPointF, Qt, QUrl
-from PySide6.QtGui import QDragEnterEvent, QDropEvent
-from PySide6.QtWidgets import QApplication
+from conftest import drop, shapes_dataset, video_dataset
+from PySide6.QtCore import Qt
 
 from labelview import formats
 from labelview.gui import app
@@ -20,28 +18,11 @@ FIXTURE = Path(__file__).resolve().parents[1] / "data" / "gui" / "two_images.coc
 needs_coco = pytest.mark.skipif("coco" not in formats.FORMATS, reason="COCO reader not registered")
 
 
-def drop(window: MainWindow, path: Path) -> None:
-    """A real drag-enter and drop of `path` on the window."""
-    mime = QMimeData()
-    mime.setUrls([QUrl.fromLocalFile(str(path))])
-    actions = Qt.DropAction.CopyAction
-    enter = QDragEnterEvent(
-        QPoint(50, 50), actions, mime, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier
-    )
-    QApplication.sendEvent(window, enter)
-    assert enter.isAccepted()
-    event = QDropEvent(
-        QPointF(50, 50), actions, mime, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier
-    )
-    QApplication.sendEvent(window, event)
-    assert event.isAccepted()
-
-
 @needs_coco
 def test_drop_opens_the_file_on_a_worker(qtbot, window, tmp_path: Path) -> None:
     path = shutil.copy(FIXTURE, tmp_path / "export.json")
     with qtbot.waitSignal(window.session.loaded, timeout=10_000):
-        drop(window, Path(path))
+        drop(window, [Path(path)])
     dataset = window.session.dataset
     assert [item.name for item in dataset.items] == ["left.png", "right.png"]
     assert window.items_panel.model.rowCount() == 2

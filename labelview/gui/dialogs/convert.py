@@ -777,10 +777,7 @@ class ConvertDialog(QDialog):
         self.progress.setRange(0, 0)
         self.stage_label.setText("Starting…")
         self._update_buttons()
-        if wait:
-            task.run()
-        else:
-            task.start()
+        task.start(wait=wait)
         return True
 
     def cancel(self) -> None:

@@ -9,10 +9,9 @@ from pathlib import Path
 from typing import Any
 
 import pyqtgraph as pg
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, QSettings, Qt, Signal
+from PySide6.QtCore import QModelIndex, QSettings, Qt, Signal
 from PySide6.QtGui import QColor, QPainterPath
 from PySide6.QtWidgets import (
-    QAbstractItemView,
     QCheckBox,
     QDoubleSpinBox,
     QFileDialog,
@@ -21,7 +20,6 @@ from PySide6.QtWidgets import (
     QLabel,
     QProgressBar,
     QPushButton,
-    QTableView,
     QVBoxLayout,
     QWidget,
 )
@@ -30,6 +28,7 @@ from labelview import formats, images
 from labelview.compare import Comparison, ItemComparison, compare, item_key
 from labelview.formats.base import ReadContext, TaskControl
 from labelview.gui.canvas import layers
+from labelview.gui.panels.tables import RowsModel, row_table
 from labelview.gui.tasks import Task
 from labelview.model import Dataset, ObjectLabel
 
@@ -47,7 +46,7 @@ def read_export(path: Path, control: TaskControl) -> Dataset:
     return dataset
 
 
-class CompareModel(QAbstractTableModel):
+class CompareModel(RowsModel):
     """Items of a comparison, worst first."""
 
     HEADERS = ("Item", "TP", "FP", "FN")
@@ -61,18 +60,10 @@ class CompareModel(QAbstractTableModel):
         self.rows = rows
         self.endResetModel()
 
-    def rowCount(self, parent: QModelIndex = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(self.rows)
-
-    def columnCount(self, parent: QModelIndex = QModelIndex()) -> int:  # noqa: B008
-        return len(self.HEADERS)
-
     def headerData(self, section: int, orientation: Qt.Orientation, role: int = 0) -> Any:
-        if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole:
-            return self.HEADERS[section]
         if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.ForegroundRole:
             return (None, TP_COLOR, FP_COLOR, FN_COLOR)[section]
-        return None
+        return super().headerData(section, orientation, role)
 
     def data(self, index: QModelIndex, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
         if not index.isValid():
@@ -214,13 +205,7 @@ class ComparePanel(QWidget):
             f"<span style='color:{FN_COLOR.name()}'>┈ FN missed by the second</span>"
         )
         self.model = CompareModel(self)
-        self.table = QTableView()
-        self.table.setModel(self.model)
-        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-        self.table.verticalHeader().hide()
-        self.table.verticalHeader().setDefaultSectionSize(22)
+        self.table = row_table(self.model)
         header = self.table.horizontalHeader()
         header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
         for column in (1, 2, 3):
@@ -281,10 +266,7 @@ class ComparePanel(QWidget):
         self.progress.setRange(0, 0)
         self.progress.show()
         self.source_label.setText(f"Reading {Path(path).name}…")
-        if wait:
-            task.run()
-        else:
-            task.start()
+        task.start(wait=wait)
 
     def _choose(self) -> None:
         start = str(self.settings.value("compare/last", "") or "") if self.settings else ""

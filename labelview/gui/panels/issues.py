@@ -4,18 +4,19 @@ from __future__ import annotations
 
 from typing import Any
 
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, Qt
+from PySide6.QtCore import QModelIndex, Qt
 from PySide6.QtGui import QColor
-from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QTableView, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QHeaderView, QVBoxLayout, QWidget
 
 from labelview.errors import Issue
 from labelview.gui.panels.items import MiddleElided
+from labelview.gui.panels.tables import RowsModel, row_table
 from labelview.gui.session import Session
 
 CAPS = {1: 220, 2: 240, 4: 200}  # widest the File, Where and Item columns grow (pixels)
 
 
-class IssuesModel(QAbstractTableModel):
+class IssuesModel(RowsModel):
     HEADERS = ("Level", "File", "Where", "Message", "Item")
 
     def __init__(self, parent=None) -> None:
@@ -30,16 +31,8 @@ class IssuesModel(QAbstractTableModel):
         self.names = names or {}
         self.endResetModel()
 
-    def rowCount(self, parent: QModelIndex = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(self.issues)
-
-    def columnCount(self, parent: QModelIndex = QModelIndex()) -> int:  # noqa: B008
-        return len(self.HEADERS)
-
-    def headerData(self, section: int, orientation: Qt.Orientation, role: int = 0) -> Any:
-        if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole:
-            return self.HEADERS[section]
-        return None
+    def row_count(self) -> int:
+        return len(self.issues)
 
     def data(self, index: QModelIndex, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
         if not index.isValid():
@@ -62,13 +55,8 @@ class IssuesPanel(QWidget):
         super().__init__(parent)
         self.session = session
         self.model = IssuesModel(self)
-        self.table = QTableView()
-        self.table.setModel(self.model)
-        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.table = row_table(self.model, single=False)
         self.table.setWordWrap(False)
-        self.table.verticalHeader().setVisible(False)
-        self.table.verticalHeader().setDefaultSectionSize(22)
         # A long file name or item id must not squeeze the message: they elide in the middle.
         self._middle = MiddleElided(self.table)
         for column in CAPS:

@@ -6,26 +6,22 @@ import heapq
 from typing import Any
 
 from PySide6.QtCore import (
-    QAbstractTableModel,
-    QEvent,
-    QItemSelectionModel,
     QModelIndex,
     QSortFilterProxyModel,
     Qt,
 )
 from PySide6.QtWidgets import (
-    QAbstractItemView,
     QCheckBox,
     QComboBox,
     QHBoxLayout,
     QHeaderView,
     QLineEdit,
     QStyledItemDelegate,
-    QTableView,
     QVBoxLayout,
     QWidget,
 )
 
+from labelview.gui.panels.tables import RowsModel, fit_on_resize, row_table, select_quietly
 from labelview.gui.session import Session
 from labelview.model import Dataset
 
@@ -63,7 +59,7 @@ def share_width(available: int, name: int, others: dict[int, int]) -> dict[int, 
     return widths
 
 
-class ItemsModel(QAbstractTableModel):
+class ItemsModel(RowsModel):
     """Rows = dataset items."""
 
     HEADERS = ("Name", "Status", "Objects", "Labeler", "Issues")
@@ -89,20 +85,15 @@ class ItemsModel(QAbstractTableModel):
             self._categories = [{obj.category for obj in item.objects} for item in items]
         return self._categories[row]
 
-    def rowCount(self, parent: QModelIndex = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() or self.dataset is None else len(self.dataset.items)
-
-    def columnCount(self, parent: QModelIndex = QModelIndex()) -> int:  # noqa: B008
-        return len(self.HEADERS)
+    def row_count(self) -> int:
+        return 0 if self.dataset is None else len(self.dataset.items)
 
     def headerData(self, section: int, orientation: Qt.Orientation, role: int = 0) -> Any:
-        if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole:
-            return self.TITLES[section]
         if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.ToolTipRole:
             return {2: "Objects on the item", 4: "Issues (warnings and errors) on the item"}.get(
                 section
             )
-        return None
+        return super().headerData(section, orientation, role)
 
     def data(self, index: QModelIndex, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
         if not index.isValid() or self.dataset is None:
@@ -194,15 +185,9 @@ class ItemsPanel(QWidget):
         self.status_box = QComboBox()
         self.status_box.setToolTip("Only items with this status")
         self.issues_box = QCheckBox("with issues")
-        self.table = QTableView()
-        self.table.setModel(self.proxy)
-        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.table = row_table(self.proxy)
         self.table.setSortingEnabled(True)
         self.table.sortByColumn(-1, Qt.SortOrder.AscendingOrder)
-        self.table.verticalHeader().setVisible(False)
-        self.table.verticalHeader().setDefaultSectionSize(22)
         # Names like 2024-06-28-…-ForetMontmorency-5_0012.jpg differ at the end, not the start.
         self.table.setItemDelegateForColumn(0, MiddleElided(self.table))
         self.table.setWordWrap(False)
@@ -212,7 +197,7 @@ class ItemsPanel(QWidget):
         header.setMinimumSectionSize(MIN_SECTION)
         self._natural: dict[int, int] = {}
         self._name_width = 0
-        self.table.viewport().installEventFilter(self)
+        fit_on_resize(self.table, self._fit_columns)
         filters = QHBoxLayout()
         filters.setContentsMargins(0, 0, 0, 0)
         filters.addWidget(self.category_box, 1)
@@ -231,11 +216,6 @@ class ItemsPanel(QWidget):
         session.loaded.connect(self._reset)
         session.issues_changed.connect(self._issues_changed)
         session.item_changed.connect(self._follow_session)
-
-    def eventFilter(self, watched, event) -> bool:
-        if watched is self.table.viewport() and event.type() == QEvent.Type.Resize:
-            self._fit_columns()
-        return super().eventFilter(watched, event)
 
     def _measure(self) -> None:
         """Natural widths of the columns after Name, from the values they hold (empty = hidden)."""
@@ -329,16 +309,7 @@ class ItemsPanel(QWidget):
         index = self.proxy.mapFromSource(self.model.index(row, 0))
         if not index.isValid() or index == self.table.currentIndex().siblingAtColumn(0):
             return
-        selection = self.table.selectionModel()
-        selection.blockSignals(True)
-        selection.setCurrentIndex(
-            index,
-            QItemSelectionModel.SelectionFlag.ClearAndSelect
-            | QItemSelectionModel.SelectionFlag.Rows,
-        )
-        selection.blockSignals(False)
-        self.table.viewport().update()
-        self.table.scrollTo(index)
+        select_quietly(self.table, index)
 
     def visible_rows(self) -> list[int]:
         """Source rows passing the filters, in view order (for tests and navigation)."""

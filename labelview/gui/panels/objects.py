@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from PySide6.QtCore import QAbstractTableModel, QEvent, QItemSelectionModel, QModelIndex, Qt
+from PySide6.QtCore import QModelIndex, Qt
 from PySide6.QtGui import QColor
-from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QTableView, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QHeaderView, QVBoxLayout, QWidget
 
 from labelview.gui.canvas.palette import color_for, swatch
+from labelview.gui.panels.tables import RowsModel, fit_on_resize, row_table, select_quietly
 from labelview.gui.session import Session
 from labelview.model import Dataset, ObjectLabel
 
@@ -48,7 +49,7 @@ def filled_columns(dataset: Dataset | None) -> dict[int, set[str]]:
     return found
 
 
-class ObjectsModel(QAbstractTableModel):
+class ObjectsModel(RowsModel):
     """Rows = objects on the current frame."""
 
     HEADERS = ("Category", "Shape", "Confidence", "Source", "Track", "ID")
@@ -69,20 +70,15 @@ class ObjectsModel(QAbstractTableModel):
     def row_of(self, obj: ObjectLabel | None) -> int:
         return -1 if obj is None else self._rows.get(id(obj), -1)
 
-    def rowCount(self, parent: QModelIndex = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(self.objects)
-
-    def columnCount(self, parent: QModelIndex = QModelIndex()) -> int:  # noqa: B008
-        return len(self.HEADERS)
+    def row_count(self) -> int:
+        return len(self.objects)
 
     def headerData(self, section: int, orientation: Qt.Orientation, role: int = 0) -> Any:
-        if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole:
-            return self.TITLES[section]
         if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.ToolTipRole:
             return self.HEADERS[section]
         if orientation == Qt.Orientation.Vertical and role == Qt.ItemDataRole.DisplayRole:
             return section + 1
-        return None
+        return super().headerData(section, orientation, role)
 
     def data(self, index: QModelIndex, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
         if not index.isValid():
@@ -121,14 +117,8 @@ class ObjectsPanel(QWidget):
         super().__init__(parent)
         self.session = session
         self.model = ObjectsModel(session, self)
-        self.table = QTableView()
-        self.table.setModel(self.model)
-        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-        self.table.verticalHeader().setDefaultSectionSize(22)
-        # Row numbers cost 20-40 pixels the category column needs more.
-        self.table.verticalHeader().setVisible(False)
+        # No row numbers (row_table): they cost 20-40 pixels the category column needs more.
+        self.table = row_table(self.model)
         self.table.setWordWrap(False)
         self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
         self.table.horizontalHeader().setStretchLastSection(True)
@@ -136,7 +126,7 @@ class ObjectsPanel(QWidget):
         # Widths come from what the dataset holds, not ResizeToContents: that would measure
         # every row of a 20k-object item.
         self._natural: dict[int, int] = {}
-        self.table.viewport().installEventFilter(self)
+        fit_on_resize(self.table, self._fit_columns)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(2, 2, 2, 2)
         layout.addWidget(self.table)
@@ -147,11 +137,6 @@ class ObjectsPanel(QWidget):
         session.loaded.connect(self._reset)
         session.visibility_changed.connect(self._restyle)
         session.selection_changed.connect(self._follow_selection)
-
-    def eventFilter(self, watched, event) -> bool:
-        if watched is self.table.viewport() and event.type() == QEvent.Type.Resize:
-            self._fit_columns()
-        return super().eventFilter(watched, event)
 
     def _measure(self) -> None:
         """Natural column widths from the dataset's categories and values; unfilled columns hide."""
@@ -200,21 +185,7 @@ class ObjectsPanel(QWidget):
             self.session.select(self.model.objects[current.row()])
 
     def _follow_selection(self, obj: ObjectLabel | None) -> None:
-        row = self.model.row_of(obj)
-        selection = self.table.selectionModel()
-        selection.blockSignals(True)
-        if row < 0:
-            selection.clear()
-        else:
-            index = self.model.index(row, 0)
-            selection.setCurrentIndex(
-                index,
-                QItemSelectionModel.SelectionFlag.ClearAndSelect
-                | QItemSelectionModel.SelectionFlag.Rows,
-            )
-            self.table.scrollTo(index)
-        selection.blockSignals(False)
-        self.table.viewport().update()
+        select_quietly(self.table, self.model.index(self.model.row_of(obj), 0))
 
     def selected_row(self) -> int:
         """The selected row, or -1."""

@@ -12,8 +12,6 @@ from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import (
-    QAbstractTableModel,
-    QItemSelectionModel,
     QModelIndex,
     QSettings,
     Qt,
@@ -21,7 +19,6 @@ from PySide6.QtCore import (
 )
 from PySide6.QtGui import QAction, QColor, QKeySequence
 from PySide6.QtWidgets import (
-    QAbstractItemView,
     QCheckBox,
     QComboBox,
     QFileDialog,
@@ -36,7 +33,6 @@ from PySide6.QtWidgets import (
     QSizePolicy,
     QSlider,
     QSpinBox,
-    QTableView,
     QToolButton,
     QVBoxLayout,
     QWidget,
@@ -44,6 +40,7 @@ from PySide6.QtWidgets import (
 
 from labelview import review
 from labelview.errors import LabelviewError
+from labelview.gui.panels.tables import RowsModel, row_table, select_quietly
 from labelview.model import Dataset, Item, ObjectLabel
 from labelview.review import ReviewFilter, ReviewLog
 
@@ -125,7 +122,7 @@ class ChoiceFilter(QToolButton):
         self.setText(f"{self.title}: {text}")
 
 
-class ReviewItemsModel(QAbstractTableModel):
+class ReviewItemsModel(RowsModel):
     """The items a reviewer is going through: filtered (and sampled), with their verdict."""
 
     HEADERS = ("Item", "Objects", "Verdict")
@@ -141,17 +138,6 @@ class ReviewItemsModel(QAbstractTableModel):
         self.rows = rows
         self.shown = shown
         self.endResetModel()
-
-    def rowCount(self, parent: QModelIndex = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(self.rows)
-
-    def columnCount(self, parent: QModelIndex = QModelIndex()) -> int:  # noqa: B008
-        return len(self.HEADERS)
-
-    def headerData(self, section: int, orientation: Qt.Orientation, role: int = 0) -> Any:
-        if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole:
-            return self.HEADERS[section]
-        return None
 
     def data(self, index: QModelIndex, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
         if not index.isValid() or self.panel.dataset is None:
@@ -277,13 +263,7 @@ class ReviewPanel(QWidget):
 
         # Items.
         self.model = ReviewItemsModel(self)
-        self.table = QTableView()
-        self.table.setModel(self.model)
-        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-        self.table.verticalHeader().hide()
-        self.table.verticalHeader().setDefaultSectionSize(22)
+        self.table = row_table(self.model)
         header = self.table.horizontalHeader()
         header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
         header.setSectionResizeMode(1, QHeaderView.ResizeMode.ResizeToContents)
@@ -542,22 +522,11 @@ class ReviewPanel(QWidget):
         self._show_verdict()
 
     def _follow_current(self) -> None:
-        selection = self.table.selectionModel()
-        selection.blockSignals(True)
         try:
             row = self.model.rows.index(self.current)
         except ValueError:
-            selection.clear()
-        else:
-            index = self.model.index(row, 0)
-            selection.setCurrentIndex(
-                index,
-                QItemSelectionModel.SelectionFlag.ClearAndSelect
-                | QItemSelectionModel.SelectionFlag.Rows,
-            )
-            self.table.scrollTo(index)
-        selection.blockSignals(False)
-        self.table.viewport().update()
+            row = -1
+        select_quietly(self.table, self.model.index(row, 0))
 
     def _row_chosen(self, current: QModelIndex, _previous: QModelIndex) -> None:
         if current.isValid():

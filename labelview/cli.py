@@ -1,5 +1,4 @@
-"""Command line: `labelview [FILE]` opens the window; `labelview convert|info|formats|review` work
-headless.
+"""Command line: `labelview [FILE]` opens the window; `convert|info|formats|review` run headless.
 
 Exit codes: 0 ok, 1 errors (unreadable input, errors reported while reading or writing; with
 `convert --strict` any reading issue), 2 usage, 130 interrupted.

@@ -150,8 +150,8 @@ def convert(
     """Read `source` (or use an already-read `dataset`) and write it as each format in `to`.
 
     One target writes straight into `out`; several write into `out/<format>/`. Every target's files
-    are staged
-    and committed only when all targets succeeded — an error or a cancel leaves no output behind.
+    are staged and committed only when all targets succeeded — an error or a cancel leaves no output
+    behind.
     """
     source = Path(source)
     out = Path(out)

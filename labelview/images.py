@@ -1,13 +1,10 @@
 """Find each item's image on disk.
 
 Exports name their images in many ways: a relative path, a bare file name, a URL, a URL-encoded
-name, with
-different letter case than the file system. We look, in order: the reference as a relative path
-under the
-images folder and beside the export; its base name there; then a one-time index of every image under
-those
-folders by lower-case name (and by lower-case relative path tail). Nothing is fetched from the
-network.
+name, with different letter case than the file system. We look, in order: the reference as a
+relative path under the images folder and beside the export; its base name there; then a one-time
+index of every image under those folders by lower-case name (and by lower-case relative path tail).
+Nothing is fetched from the network.
 """
 
 from __future__ import annotations

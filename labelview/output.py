@@ -1,12 +1,9 @@
-"""Safe output: names from input files never escape the folder, nothing is overwritten unless asked,
-and
-every file appears whole or not at all.
+"""Safe output: names from input files never escape the folder, nothing is overwritten unless
+asked, and every file appears whole or not at all.
 
-Writers write through an OutputDir. Files are staged in a hidden folder inside the output folder and
-moved
-into place by `commit()` (a rename each, on the same file system); `discard()` — on error or cancel
-— removes
-the staging folder, so a cancelled conversion leaves no half-written output.
+Writers write through an OutputDir. Files are staged in a hidden folder inside the output folder
+and moved into place by `commit()` (renames on the same file system); `discard()` — on error or
+cancel — removes the staging folder, so a cancelled conversion leaves no half-written output.
 """
 
 from __future__ import annotations
@@ -30,9 +27,8 @@ _DRIVE = re.compile(r"^[A-Za-z]:")
 def safe_relative(name: str) -> PurePosixPath:
     """A relative POSIX path from a name taken from an input file; OutputError if it would escape.
 
-    Backslashes count as separators (Windows exports), drive letters and absolute paths are refused,
-    and
-    `..` segments are refused rather than resolved.
+    Backslashes count as separators (Windows exports), drive letters and absolute paths are
+    refused, and `..` segments are refused rather than resolved.
     """
     text = str(name).replace("\\", "/")
     if not text or text.startswith("/") or _DRIVE.match(text) or "\x00" in text:
@@ -41,6 +37,23 @@ def safe_relative(name: str) -> PurePosixPath:
     if not parts or any(part == ".." for part in parts):
         raise OutputError(f"unsafe output name {name!r}: escapes the output folder")
     return PurePosixPath(*parts)
+
+
+def _relative_text(name: str) -> str:
+    """safe_relative(name) as a POSIX string, without pathlib for names that are plainly safe."""
+    text = str(name)
+    if (
+        not text
+        or text[0] in "/."
+        or "\\" in text
+        or "//" in text
+        or "/." in text
+        or text[-1] == "/"
+        or "\x00" in text
+        or (len(text) > 1 and text[1] == ":")
+    ):
+        return safe_relative(text).as_posix()  # validates, normalises or raises
+    return text
 
 
 def is_safe(name: str) -> bool:
@@ -105,12 +118,14 @@ class OutputDir:
     def __init__(self, root: Path | str, *, overwrite: bool = False) -> None:
         self.root = Path(root)
         self.overwrite = overwrite
-        self._staging: Path | None = None
-        self._written: list[PurePosixPath] = []
-        self._seen: set[PurePosixPath] = set()  # _written as a set: O(1) checks for 100k files
+        self._staging: str | None = None
+        # Relative names as POSIX strings: pathlib costs microseconds per call, and writers of
+        # YOLO or VOC datasets stage 100k files.
+        self._written: list[str] = []
+        self._seen: set[str] = set()  # _written as a set: O(1) checks
         self._created_root = False
-        self._staged_dirs: set[PurePosixPath] = set()
-        self._existing_dirs: dict[PurePosixPath, bool] = {}
+        self._staged_dirs: set[str] = set()
+        self._existing_dirs: dict[str, bool] = {}
 
     # -- naming ------------------------------------------------------------------------------------
 
@@ -118,34 +133,33 @@ class OutputDir:
         """The final path for `name` inside the folder (OutputError when it would escape)."""
         return self.root.joinpath(*safe_relative(name).parts)
 
-    def _stage_path(self, name: str) -> tuple[PurePosixPath, Path]:
-        relative = safe_relative(name)
+    def _stage_path(self, name: str) -> tuple[str, str]:
+        relative = _relative_text(name)
         if relative in self._seen:
             raise OutputError(f"{relative} written twice in one conversion")
-        if not self.overwrite and self._may_exist(relative):
-            final = self.root.joinpath(*relative.parts)
+        folder = os.path.dirname(relative)
+        if not self.overwrite and self._may_exist(folder):
+            final = os.path.join(self.root, relative)
             if os.path.lexists(final):
                 raise OutputError(f"{final} exists; pass --force to overwrite")
         if self._staging is None:
             self._created_root = not self.root.exists()
             self.root.mkdir(parents=True, exist_ok=True)
-            self._staging = Path(tempfile.mkdtemp(prefix=".labelview-", dir=self.root))
-        staged = self._staging.joinpath(*relative.parts)
-        folder = relative.parent
+            self._staging = tempfile.mkdtemp(prefix=".labelview-", dir=self.root)
+        staged = os.path.join(self._staging, relative)
         if folder not in self._staged_dirs:
-            staged.parent.mkdir(parents=True, exist_ok=True)
+            os.makedirs(os.path.dirname(staged), exist_ok=True)
             self._staged_dirs.add(folder)
         self._written.append(relative)
         self._seen.add(relative)
         return relative, staged
 
-    def _may_exist(self, relative: PurePosixPath) -> bool:
+    def _may_exist(self, folder: str) -> bool:
         """False when the final file's folder did not exist before this conversion (cached per
         folder), so writers of 100k files pay one stat per folder, not one per file."""
-        folder = relative.parent
         existed = self._existing_dirs.get(folder)
         if existed is None:
-            existed = self._existing_dirs[folder] = self.root.joinpath(*folder.parts).is_dir()
+            existed = self._existing_dirs[folder] = os.path.isdir(os.path.join(self.root, folder))
         return existed
 
     # -- writing -----------------------------------------------------------------------------------
@@ -159,7 +173,7 @@ class OutputDir:
             os.write(handle, data)
         finally:
             os.close(handle)
-        return self.root.joinpath(*relative.parts)
+        return self.root / relative
 
     def write_text(self, name: str, text: str) -> Path:
         return self.write_bytes(name, text.encode("utf-8"))
@@ -167,7 +181,7 @@ class OutputDir:
     def staged_path(self, name: str) -> tuple[Path, Path]:
         """(staging path to write to, final path), for writers needing a real file (PIL.save)."""
         relative, staged = self._stage_path(name)
-        return staged, self.root.joinpath(*relative.parts)
+        return Path(staged), self.root / relative
 
     def copy_file(self, source: Path, name: str, *, link: bool = False) -> Path:
         """Stage a copy (or a hard/sym link when asked) of `source` as `name`."""
@@ -176,18 +190,18 @@ class OutputDir:
             try:
                 os.link(source, staged)
             except OSError:
-                staged.symlink_to(Path(source).resolve())
+                os.symlink(Path(source).resolve(), staged)
         else:
             shutil.copyfile(source, staged)
-        return self.root.joinpath(*relative.parts)
+        return self.root / relative
 
     def has(self, name: str) -> bool:
         """True when `name` was already written in this conversion."""
-        return safe_relative(name) in self._seen
+        return _relative_text(name) in self._seen
 
     @property
     def written(self) -> list[Path]:
-        return [self.root.joinpath(*relative.parts) for relative in self._written]
+        return [self.root / relative for relative in self._written]
 
     # -- finishing ---------------------------------------------------------------------------------
 

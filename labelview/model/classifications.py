@@ -1,9 +1,8 @@
 """Nested answers: item-, frame- and object-level classifications and object attributes.
 
 One shape serves all of them: a question (`name`) with its answer (`value`) and the answers nested
-under the
-chosen option (`children`), to any depth. Frame-level answers carry the inclusive frame range they
-hold for.
+under the chosen option (`children`), to any depth. Frame-level answers carry the inclusive frame
+range they hold for.
 """
 
 from __future__ import annotations

@@ -1,16 +1,14 @@
 """Geometry kinds held by the model.
 
 The one coordinate convention of labelview (every reader converts to it at its boundary, nothing
-downstream
-guesses): float image pixels, origin at the top-left *corner* of the top-left pixel, x to the right,
-y down —
-the COCO convention, in which the box [0, 0, 1, 1] covers exactly the first pixel.
+downstream guesses): float image pixels, origin at the top-left *corner* of the top-left pixel, x to
+the right, y down — the COCO convention, in which the box [0, 0, 1, 1] covers exactly the first
+pixel.
 
 Angles: `RotatedBox.angle` and `Ellipse.angle` are degrees, positive = clockwise on screen (y down),
-about the
-shape's centre. A point p of the unrotated shape maps to c + R(θ)(p − c) with R = [[cos θ, −sin θ],
-[sin θ, cos θ]] applied in pixel space. This is CVAT's `rotation`, Ango's and (inferred) Encord's
-`theta`.
+about the shape's centre. A point p of the unrotated shape maps to c + R(θ)(p − c) with R = [[cos θ,
+−sin θ], [sin θ, cos θ]] applied in pixel space. This is CVAT's `rotation`, Ango's and (inferred)
+Encord's `theta`.
 
 Point lists are float64 numpy arrays of shape (N, 2). Geometry objects are slotted dataclasses: a
 million of them must fit in memory; validate once, in the reader. They are not declared frozen — a
@@ -300,10 +298,8 @@ class Mask:
     """A binary mask kept encoded; decodes on demand.
 
     `height`/`width` are the image size; `source` decodes to a bool array of that shape (a reader
-    whose
-    masks are patches pastes them in its loader). Area and bbox come from the encoding where it
-    allows
-    (RLE), without decoding.
+    whose masks are patches pastes them in its loader). Area and bbox come from the encoding where
+    it allows (RLE), without decoding.
     """
 
     height: int

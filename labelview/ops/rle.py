@@ -1,13 +1,10 @@
-"""Run-length encodings: COCO's (via pycocotools) and Encord's row-major variant of the same string
-codec.
+"""Run-length encodings: COCO's (via pycocotools) and Encord's row-major variant of its codec.
 
 COCO RLE walks pixels column by column (Fortran order) with `size = [height, width]`; the first run
-counts
-zeros. Encord's `rleString` uses the very same string codec but walks pixels row by row. pycocotools
-can
-decode a row-major string if asked for the transposed size — the trick Encord's own SDK uses — so
-both go
-through the C implementation; the pure-Python codec below is for validation and for the run counts.
+counts zeros. Encord's `rleString` uses the very same string codec but walks pixels row by row.
+pycocotools can decode a row-major string if asked for the transposed size — the trick Encord's own
+SDK uses — so both go through the C implementation; the pure-Python codec below is for validation
+and for the run counts.
 """
 
 from __future__ import annotations
@@ -166,8 +163,7 @@ def decode_row_major(string: str, height: int, width: int) -> np.ndarray:
     """Decode Encord's row-major `rleString` to a (height, width) bool array.
 
     Runs summing to less than height·width are padded with background; more raises RleError
-    (Encord's SDK
-    crashes there).
+    (Encord's SDK crashes there).
     """
     if not string:
         # An empty string is an empty mask (pycocotools would read "" as garbage).

@@ -32,13 +32,20 @@ def reference_parts(reference: str) -> PurePosixPath:
 
 
 class ImageFinder:
-    """Resolves image references against a list of folders (first match wins)."""
+    """Resolves image references against a list of folders.
+
+    The folders are indexed once (image files by lower-case name), so a reference costs a dict
+    lookup, not a handful of stat calls: a 100k-image export whose images are missing resolves in
+    milliseconds. Several files with the same name: the one whose path ends like the reference wins,
+    then the earlier folder (the user's images folder comes first).
+    """
 
     def __init__(self, roots: Iterable[Path]) -> None:
         self.roots = [Path(root) for root in roots if root is not None and Path(root).is_dir()]
-        self._by_name: dict[str, list[Path]] | None = None
+        self._by_name: dict[str, list[str]] | None = None
+        self._complete = True  # False when the walk stopped at _MAX_INDEXED files
 
-    def _index(self) -> dict[str, list[Path]]:
+    def _index(self) -> dict[str, list[str]]:
         if self._by_name is None:
             self._by_name = {}
             seen = 0
@@ -51,38 +58,57 @@ class ImageFinder:
                         continue
                     walked.add(real)
                     for file in files:
-                        if Path(file).suffix.lower() in IMAGE_SUFFIXES:
-                            self._by_name.setdefault(file.lower(), []).append(Path(folder, file))
+                        if os.path.splitext(file)[1].lower() in IMAGE_SUFFIXES:
+                            self._by_name.setdefault(file.lower(), []).append(
+                                os.path.join(folder, file)
+                            )
                             seen += 1
                     if seen > _MAX_INDEXED:
+                        self._complete = False
                         return self._by_name
         return self._by_name
 
     def find(self, reference: str | None) -> Path | None:
         """The local file for `reference`, or None."""
-        if not reference:
+        segments = _segments(reference) if reference else []
+        if not segments:
             return None
-        parts = reference_parts(reference)
-        if not parts.name:
+        name = segments[-1]
+        indexed = os.path.splitext(name)[1].lower() in IMAGE_SUFFIXES
+        matches = self._index().get(name.lower()) if indexed else None
+        if matches:
+            if len(matches) == 1:
+                return Path(matches[0])
+            tail = [segment.lower() for segment in segments]
+
+            def common_tail(path: str) -> int:
+                parts = path.replace(os.sep, "/").lower().split("/")
+                count = 0
+                while count < min(len(parts), len(tail)) and parts[-1 - count] == tail[-1 - count]:
+                    count += 1
+                return count
+
+            return Path(max(matches, key=common_tail))  # max keeps the first of equals
+        if indexed and self._complete:
             return None
+        # Not an image suffix (a DICOM slice, a video), or too many files to index: look directly.
         # A reference with `..` must not reach outside the folders searched: use its name only.
-        escapes = ".." in parts.parts
+        relative = [] if ".." in segments else [segments]
         for root in self.roots:
-            joined = () if escapes else (root.joinpath(*parts.parts),)
-            for candidate in (*joined, root / parts.name):
+            for candidate in (*(root.joinpath(*parts) for parts in relative), root / name):
                 if candidate.is_file():
                     return candidate
-        matches = self._index().get(parts.name.lower(), [])
-        if len(matches) == 1:
-            return matches[0]
-        if matches:
-            # Several files share the name: prefer the one whose path ends like the reference.
-            tail = [p.lower() for p in parts.parts]
-            for match in matches:
-                if [p.lower() for p in match.parts[-len(tail) :]] == tail:
-                    return match
-            return matches[0]
         return None
+
+
+def _segments(reference: str) -> list[str]:
+    """The path segments of a reference (URL path or file path), URL-decoded."""
+    text = reference.strip()
+    if "://" in text:
+        text = urlparse(text).path
+    if "%" in text:
+        text = unquote(text)
+    return [part for part in text.replace("\\", "/").split("/") if part and part != "."]
 
 
 def default_roots(source: Path | None, images_dir: Path | None) -> list[Path]:

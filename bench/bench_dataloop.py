@@ -1,6 +1,6 @@
 """Time the Dataloop reader on generated exports: a big JSON array and a long video.
 
-Usage: python bench/dataloop_read.py [items] [objects_per_item] [tracks] [frames]
+Usage: python bench/bench_dataloop.py [items] [objects_per_item] [tracks] [frames]
 """
 
 from __future__ import annotations

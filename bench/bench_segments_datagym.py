@@ -1,6 +1,6 @@
 """Reading speed of the Segments.ai and DataGym readers on generated exports (prints timings).
 
-Usage: python bench/read_segments_datagym.py [OBJECTS]   (default 200,000 objects per export)
+Usage: python bench/bench_segments_datagym.py [OBJECTS]   (default 200,000 objects per export)
 """
 
 from __future__ import annotations

@@ -170,7 +170,9 @@ class OutputDir:
         # os.open skips the io layer: a third of the cost per file when writers make 100k of them.
         handle = os.open(staged, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
         try:
-            os.write(handle, data)
+            view = memoryview(data)
+            while view:  # one call writes at most ~2 GB
+                view = view[os.write(handle, view) :]
         finally:
             os.close(handle)
         return self.root / relative

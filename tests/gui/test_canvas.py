@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import pytest
 from conftest import (
     BLUE,
@@ -191,7 +192,9 @@ def test_many_shapes_fill_through_one_image_layer(window) -> None:
     window.canvas.set_opacity(1.0)
     window.session.set_dataset(dataset)
     canvas = window.canvas
-    assert sum(type(g).__name__ == "QGraphicsPixmapItem" for g in canvas.overlay.items) == 1
+    from labelview.gui.canvas.layers import FillLayer
+
+    assert sum(isinstance(g, FillLayer) for g in canvas.overlay.items) == 1
     assert near(pixel(canvas, 20, 20), BLUE)
     assert near(pixel(canvas, 50, 40), GREY, tolerance=12)  # the hole stays a hole
     assert near(pixel(canvas, 20, 90), GREY, tolerance=12)
@@ -308,3 +311,92 @@ def test_tag_bounds_cover_the_text_drawn_beside_the_anchors(window) -> None:
     window.canvas.zoom(0.5)
     window.canvas.viewport().grab()  # the view applies a zoom when it next paints
     assert labels.boundingRect().height() < bounds.height()  # zoomed in: fewer image units
+
+
+def _rgb(image):
+    """An image's pixels as an (h, w, 3) array."""
+    image = image.convertToFormat(image.Format.Format_RGB888)
+    row = np.frombuffer(image.constBits(), np.uint8).reshape(image.height(), -1)
+    return row[:, : image.width() * 3].reshape(image.height(), image.width(), 3).copy()
+
+
+def _many_boxes_and_a_holed_polygon(window):
+    from labelview.model import Box, Dataset, Item, ObjectLabel, Polygon
+
+    dataset = Dataset(format="test")
+    dataset.category("box", color=RED)
+    dataset.category("polygon", color=BLUE)
+    objects = [
+        ObjectLabel("box", Box(150 + (k % 50), 80 + (k // 50) % 20, 0.5, 0.5)) for k in range(3200)
+    ]
+    holed = Polygon.from_points(
+        [[10, 10], [90, 10], [90, 70], [10, 70]], holes=[[[40, 30], [60, 30], [60, 50], [40, 50]]]
+    )
+    objects.append(ObjectLabel("polygon", holed))
+    dataset.items.append(Item(id="many", name="many.png", width=200, height=100, objects=objects))
+    window.canvas.set_show_text(False)
+    window.session.set_dataset(dataset)
+    return window.canvas
+
+
+def test_panned_outlines_from_the_cache_match_a_direct_drawing(window) -> None:
+    from labelview.gui.canvas.layers import OutlineLayer
+
+    canvas = _many_boxes_and_a_holed_polygon(window)
+    (layer,) = [g for g in canvas.overlay.items if isinstance(g, OutlineLayer)]
+    canvas.viewport().grab()  # a new scale draws directly, the next frame fills the cache
+    canvas.view.translateBy((7, 3))
+    canvas.viewport().grab()
+    canvas.view.translateBy((-11, 5))
+    blits = layer.blits
+    cached = canvas.viewport().grab().toImage()
+    assert layer.blits == blits + 1  # the pan was served by the cache
+    layer._linear = None  # forget the scale: the next frame draws the paths directly
+    direct = canvas.viewport().grab().toImage()
+    assert layer.blits == blits + 1
+    a, b = _rgb(cached), _rgb(direct)
+    drawn = int((b != b[0, 0]).any(axis=2).sum())  # pixels not background
+    assert drawn > 1000
+    # The cache is blitted at a whole-pixel offset: the same picture, outlines moved by under a
+    # pixel (3,200 one-pixel boxes round differently, the fill layer does not move).
+    inner = (slice(2, -2), slice(2, -2))
+    differ = min(
+        int((np.roll(a, (dy, dx), axis=(0, 1))[inner] != b[inner]).any(axis=2).sum())
+        for dy in (-1, 0, 1)
+        for dx in (-1, 0, 1)
+    )
+    assert differ < drawn * 0.05
+    # The hole's outline is drawn where it belongs, inside an unfilled hole.
+    assert near(pixel(canvas, 50, 40), GREY, tolerance=12)
+
+
+def test_tags_wait_while_the_view_moves_and_return_at_rest(qtbot, window) -> None:
+    window.session.set_dataset(shapes_dataset())
+    canvas = window.canvas
+    canvas.fit()
+    labels = canvas.labels
+    assert not labels.moving
+    at_rest = canvas.viewport().grab().toImage()
+    canvas.zoom(1.0)  # a zoom step (by nothing): the same view, without tags
+    assert labels.moving
+    moving = canvas.viewport().grab().toImage()
+    changed = sum(
+        at_rest.pixelColor(x, y) != moving.pixelColor(x, y)
+        for y in range(0, at_rest.height(), 2)
+        for x in range(0, at_rest.width(), 2)
+    )
+    assert changed > 50  # the tags' pixels
+    qtbot.waitUntil(lambda: not labels.moving, timeout=2000)
+    back = canvas.viewport().grab().toImage()
+    assert back == at_rest
+    # A drag says so through the view's manual-change signal; fit() ends a gesture at once.
+    canvas.view.sigRangeChangedManually.emit([True, True])
+    assert labels.moving
+    canvas.fit()
+    assert not labels.moving
+
+
+def test_empty_emphasis_markers_are_hidden(window) -> None:
+    window.session.set_dataset(shapes_dataset())
+    assert not window.canvas.hover_markers.isVisible()
+    assert not window.canvas.selected_markers.isVisible()

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QRectF, Qt, Signal
+from PySide6.QtCore import QRectF, Qt, QTimer, Signal
 from PySide6.QtGui import QBrush, QColor
 
 from labelview import images
@@ -23,6 +23,7 @@ from labelview.ops import hit
 
 PICK_PIXELS = 5.0  # how close (in screen pixels) to a line or a point counts as on it
 DEFAULT_SIZE = (640, 480)
+REST_MS = 150  # the view counts as resting this long after the last pan/zoom step
 _IMAGE_CACHE = 8
 
 
@@ -120,6 +121,8 @@ class Canvas(pg.GraphicsView):
             self.hover_markers,
         ):
             self.view.addItem(item)
+        self.selected_markers.setVisible(False)
+        self.hover_markers.setVisible(False)
         self.overlay = layers.Overlay()
         self.opacity = 0.25
         self.show_text = True
@@ -134,6 +137,12 @@ class Canvas(pg.GraphicsView):
         self._pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="labelview-image")
         self._masks: dict[int, np.ndarray | None] = {}
         self._mask_item_key: object = None
+        # Tags are left out while a pan/zoom gesture is in progress and come back at rest.
+        self._rest = QTimer(self)
+        self._rest.setSingleShot(True)
+        self._rest.setInterval(REST_MS)
+        self._rest.timeout.connect(self._on_rest)
+        self.view.sigRangeChangedManually.connect(self._on_gesture)
         scene = self.scene()
         scene.sigMouseMoved.connect(self._on_mouse_moved)
         scene.sigMouseClicked.connect(self._on_mouse_clicked)
@@ -280,7 +289,7 @@ class Canvas(pg.GraphicsView):
             self.labels.set_labels(np.zeros((0, 2)), [], [])
         self.hovered = None
         self.hover_item.setPath(layers.QPainterPath())
-        self.hover_markers.setData([])
+        _set_markers(self.hover_markers, np.zeros((0, 2)))
         self._show_selection(self.session.selected)
 
     def mask_pixels(self, mask: Mask) -> np.ndarray | None:
@@ -299,12 +308,12 @@ class Canvas(pg.GraphicsView):
             empty = layers.QPainterPath()
             self.selected_item.setPath(empty)
             self.selected_halo.setPath(empty)
-            self.selected_markers.setData([])
+            _set_markers(self.selected_markers, np.zeros((0, 2)))
             return
         path = layers.outline_path(obj.geometry)
         self.selected_halo.setPath(path)
         self.selected_item.setPath(path)
-        self.selected_markers.setData(pos=layers.marker_points(obj.geometry))
+        _set_markers(self.selected_markers, layers.marker_points(obj.geometry))
 
     # --- view ----------------------------------------------------------------------------------
 
@@ -318,10 +327,26 @@ class Canvas(pg.GraphicsView):
             scale = max(width / max(size.width(), 1), height / max(size.height() - 40, 1))
             top = (self.placeholder_text.boundingRect().height() + 4) * scale
         self.view.setRange(QRectF(0, -top, width, height + top), padding=0.02)
+        self._on_rest()  # a fitted view is at rest: tags show at once
 
     def zoom(self, factor: float) -> None:
         """Zoom in (factor < 1) or out (factor > 1) about the view centre."""
         self.view.scaleBy((factor, factor))
+        self._on_gesture()
+
+    def _on_gesture(self, *_args) -> None:
+        """A pan/zoom step (mouse drag, wheel, key): tags wait until the view rests."""
+        self.labels.set_moving(True)
+        self._rest.start()
+
+    def _on_rest(self) -> None:
+        resting_after_a_gesture = self._rest.isActive() or self.labels.moving
+        self._rest.stop()
+        self.labels.set_moving(False)
+        if resting_after_a_gesture:
+            for graphics in self.overlay.items:
+                if isinstance(graphics, layers.OutlineLayer):
+                    graphics.redraw_exactly()
 
     def set_opacity(self, opacity: float) -> None:
         self.opacity = opacity
@@ -367,7 +392,7 @@ class Canvas(pg.GraphicsView):
         self.hovered = found
         geometry = found.geometry if found is not None else None
         self.hover_item.setPath(layers.outline_path(geometry))
-        self.hover_markers.setData(pos=layers.marker_points(geometry))
+        _set_markers(self.hover_markers, layers.marker_points(geometry))
         self.setToolTip(self._tooltip(found))
 
     def _tooltip(self, obj: ObjectLabel | None) -> str:
@@ -385,3 +410,9 @@ class Canvas(pg.GraphicsView):
             return
         point = self.view.mapSceneToView(event.scenePos())
         self.session.select(self.object_at(point.x(), point.y()))
+
+
+def _set_markers(item: pg.ScatterPlotItem, points: np.ndarray) -> None:
+    """Markers at `points`; an empty scatter is hidden (painting it still costs ~0.25 ms)."""
+    item.setData(pos=points)
+    item.setVisible(len(points) > 0)

@@ -176,9 +176,22 @@ _ANNOTATION_KEYS = frozenset(
         "track_id",
     }
 )
-_BAD = (KeyError, TypeError, ValueError, IndexError, AttributeError)
+# OverflowError: a huge integer (the stdlib fallback parser keeps them) as a float.
+_BAD = (KeyError, TypeError, ValueError, IndexError, AttributeError, OverflowError)
 _STANDARD_KEYS = frozenset(
     {"id", "image_id", "category_id", "segmentation", "area", "bbox", "iscrowd"}
+)
+# Keys of `attributes` that `_Reader.attributes` reads as something other than an answer.
+_SPECIAL_ATTRIBUTES = frozenset(
+    {
+        "rotation",
+        "encord_track_uuid",
+        "track_id",
+        "source",
+        "manual_annotation",
+        "object_id",
+        "classifications",
+    }
 )
 _CHUNK = 4096  # progress, cancel, polygon batches and freeing, every _CHUNK annotations
 _PROGRESS_MASK = _CHUNK - 1
@@ -352,13 +365,25 @@ class _Reader:
             return None
         file_name = image.get("file_name")
         name = str(file_name) if file_name not in (None, "") else str(iid)
-        width = _size(image.get("width"))
-        height = _size(image.get("height"))
+        width = image.get("width")
+        height = image.get("height")
+        if not (width.__class__ is int and width > 0):
+            width = _size(width)
+        if not (height.__class__ is int and height > 0):
+            height = _size(height)
         if (width is None or height is None) and not self.results:
             self.ctx.warn(
                 where("images", index), "width/height missing or not positive integers", item=name
             )
         extra = {key: value for key, value in image.items() if key not in _IMAGE_KEYS}
+        attributes = image.get("attributes")
+        if not isinstance(attributes, dict):
+            if attributes is not None:
+                self.ctx.warn(
+                    where("images", index, "attributes"), "not an object: kept in extra", item=name
+                )
+                extra["attributes"] = attributes  # before Item(): pydantic copies `extra`
+            attributes = None
         item = Item(
             id=str(iid),
             name=name,
@@ -367,11 +392,8 @@ class _Reader:
             height=height,
             extra=extra,
         )
-        attributes = image.get("attributes")
-        if isinstance(attributes, dict) and attributes:
+        if attributes:
             item.classifications = from_flat(attributes)
-        elif attributes is not None:
-            extra["attributes"] = attributes
         self.items[iid] = item
         return item
 
@@ -395,13 +417,20 @@ class _Reader:
         pending = _Pending()
         first_issue = len(ctx.issues)
         annotation = self.annotation
-        # The common case (exactly the 7 standard keys, a polygon, not crowd) takes a short path:
-        # reading 800k annotations is dominated by per-object Python work.
+        # Standard annotations (the 7 COCO keys, maybe plain `attributes`, polygon rings or a bbox,
+        # not crowd) take a short inline path: reading 800k annotations is dominated by
+        # per-object Python work. Anything else goes through `annotation`.
         objects_of = {key: item.objects for key, item in self.items.items()}.get
-        category_of = self.category_names.get
+        # Categories with an Encord shape hint (see `hinted`) always take the long path.
+        category_of = {
+            cid: name for cid, name in self.category_names.items() if name not in self.hints
+        }.get
         standard = _STANDARD_KEYS
         with_attributes = _STANDARD_KEYS | {"attributes"}
+        special = _SPECIAL_ATTRIBUTES
         ring_objects, rings, ring_index = pending.ring_objects, pending.rings, pending.ring_index
+        add = pending.add
+        box = self.box
         label = ObjectLabel
         for index, ann in enumerate(raw):
             if not index & _PROGRESS_MASK:
@@ -419,28 +448,48 @@ class _Reader:
                     continue
                 keys = ann.keys()
                 if keys == standard:
-                    seg = ann["segmentation"]
-                    if (
-                        seg.__class__ is list
-                        and len(seg) == 1
-                        and seg[0].__class__ is list
-                        and seg[0]
-                        and not ann["iscrowd"]
-                    ):
-                        objects = objects_of(ann["image_id"])
-                        category = category_of(ann["category_id"])
-                        if objects is not None and category is not None:
-                            obj = label(category, None, str(ann["id"]))
-                            objects.append(obj)
-                            ring_objects.append(obj)
-                            rings.append(seg[0])
-                            ring_index.append(index)
-                            continue
-                elif keys == with_attributes and self.plain(ann, index, pending):
+                    attributes = None
+                elif (
+                    keys == with_attributes
+                    and (attributes := ann["attributes"]).__class__ is dict
+                    and attributes.keys().isdisjoint(special)
+                ):
+                    pass
+                else:
+                    annotation(ann, index, pending)
                     continue
-                if keys == standard and self.plain(ann, index, pending):
+                seg = ann["segmentation"]
+                objects = objects_of(ann["image_id"])
+                category = category_of(ann["category_id"])
+                if (
+                    seg.__class__ is not list
+                    or objects is None
+                    or category is None
+                    or ann["iscrowd"]
+                ):
+                    annotation(ann, index, pending)
                     continue
-                annotation(ann, index, pending)
+                if seg:
+                    first = seg[0]
+                    if first.__class__ is not list:
+                        annotation(ann, index, pending)
+                        continue
+                    if len(seg) == 1 and first:
+                        obj = label(category, None, str(ann["id"]))
+                        ring_objects.append(obj)
+                        rings.append(first)
+                        ring_index.append(index)
+                    elif all(seg):
+                        obj = label(category, None, str(ann["id"]))
+                        add(obj, seg, index)
+                    else:
+                        annotation(ann, index, pending)
+                        continue
+                else:
+                    obj = label(category, box(ann["bbox"], None), str(ann["id"]))
+                if attributes:
+                    obj.attributes = from_flat(attributes)
+                objects.append(obj)
             except (*_BAD, rle.RleError) as error:
                 self.warn_annotation(index, ann, _message(error))
         ctx.progress(total, total)
@@ -449,32 +498,6 @@ class _Reader:
         if len(ctx.issues) > first_issue:
             # Polygon warnings come from the batch, after the others: put them in file order.
             ctx.issues[:] = sorted(ctx.issues, key=_annotation_order)
-
-    def plain(self, ann: dict, index: int, pending: _Pending) -> bool:
-        """A second short path: several rings, bbox only, or attributes without a rotation."""
-        seg = ann["segmentation"]
-        if seg.__class__ is not list or ann["iscrowd"]:
-            return False
-        attributes = ann.get("attributes")
-        if attributes is not None and (
-            attributes.__class__ is not dict or "rotation" in attributes
-        ):
-            return False
-        item = self.items.get(ann["image_id"])
-        category = self.category_names.get(ann["category_id"])
-        if item is None or category is None:
-            return False
-        if seg:
-            if seg[0].__class__ is not list or not all(seg):
-                return False
-            obj = ObjectLabel(category, None, str(ann["id"]))
-            pending.add(obj, seg, index)
-        else:
-            obj = ObjectLabel(category, self.box(ann["bbox"], None), str(ann["id"]))
-        if attributes:
-            self.attributes(obj, attributes, index)
-        item.objects.append(obj)
-        return True
 
     def warn_annotation(self, index: int, ann: Any, message: str) -> None:
         item = obj = None
@@ -742,11 +765,15 @@ class _Reader:
         ends_l = (ends // 2).tolist()
         part, polygon = PolygonPart, Polygon
         bad_l = bad.tolist() if bad.any() else None
+        if single and bad_l is None:  # the common case: no per-object checks
+            for obj, start, end in zip(objects, starts_l, ends_l, strict=True):
+                obj.geometry = polygon((part(points[start:end]),))
+            return
         if single:
             for position, (obj, start, end) in enumerate(
                 zip(objects, starts_l, ends_l, strict=True)
             ):
-                if bad_l is not None and bad_l[position]:
+                if bad_l[position]:
                     self.polygon_slowly(obj, [rings[position]], indices[position])
                 else:
                     obj.geometry = polygon((part(points[start:end]),))

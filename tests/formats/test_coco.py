@@ -601,3 +601,55 @@ def test_cocoapi_results_files(samples: Path) -> None:
     segm = _read(folder / "instances_val2014_fakesegm100_results.json")
     assert segm.object_count == 734
     assert segm.counts()["kind"] == {"mask": 734}
+
+
+def _standard_doc(annotations: list[dict], **image: object) -> dict:
+    return {
+        "images": [{"id": 1, "file_name": "a.jpg", "width": 20, "height": 10, **image}],
+        "categories": [{"id": 1, "name": "Line", "supercategory": "polyline"}],
+        "annotations": annotations,
+    }
+
+
+def test_plain_annotation_follows_encord_shape_hint(tmp_path: Path) -> None:
+    # Exactly the seven standard keys (the reader's fast path) must still honour the hint.
+    ann = {
+        "id": 1,
+        "image_id": 1,
+        "category_id": 1,
+        "bbox": [0, 0, 5, 5],
+        "area": 0,
+        "iscrowd": 0,
+        "segmentation": [[0, 0, 2, 3, 5, 5, 5, 5, 2, 3, 0, 0]],
+    }
+    path = tmp_path / "hint.json"
+    path.write_text(json.dumps(_standard_doc([ann])))
+    (obj,) = _read(path).items[0].objects
+    assert isinstance(obj.geometry, Polyline)
+    assert obj.geometry.points.tolist() == [[0, 0], [2, 3], [5, 5]]
+
+
+def test_image_attributes_that_are_not_an_object_are_kept(tmp_path: Path) -> None:
+    path = tmp_path / "attrs.json"
+    path.write_text(json.dumps(_standard_doc([], attributes=["night", "rain"])))
+    dataset = _read(path)
+    assert dataset.items[0].extra["attributes"] == ["night", "rain"]
+    assert any("attributes" in issue.where for issue in dataset.issues)
+
+
+def test_huge_integer_coordinate_is_one_warning(tmp_path: Path) -> None:
+    good = {
+        "id": 1,
+        "image_id": 1,
+        "category_id": 1,
+        "bbox": [1, 1, 2, 2],
+        "area": 4,
+        "iscrowd": 0,
+        "segmentation": [[1, 1, 3, 1, 3, 3, 1, 3]],
+    }
+    huge = {**good, "id": 2, "segmentation": [[1, 1, 10**400, 1, 3, 3]]}
+    path = tmp_path / "huge.json"
+    path.write_text(json.dumps(_standard_doc([good, huge])))
+    dataset = _read(path)
+    assert [obj.id for obj in dataset.items[0].objects] == ["1"]
+    assert [issue.where for issue in dataset.issues] == ["annotations[1]"]

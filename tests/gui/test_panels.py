@@ -9,7 +9,7 @@ from PySide6.QtCore import Qt
 
 from labelview.errors import Issue
 from labelview.gui.panels.history import duration_text
-from labelview.model import ObjectLabel
+from labelview.model import Box, Category, Dataset, Item, ObjectLabel, Polygon
 
 
 def test_classification_tree_nests_item_and_object_answers(window) -> None:
@@ -223,3 +223,26 @@ def test_classification_columns_stay_inside_the_panel(window) -> None:
     section = tree.topLevelItem(tree.topLevelItemCount() - 1)
     assert section.text(0) == "Object: person (person)"
     assert section.isFirstColumnSpanned()
+
+
+def test_legend_names_the_shapes_an_export_holds_without_an_ontology(window) -> None:
+    dataset = Dataset(
+        categories={"bird": Category(name="bird")},
+        items=[
+            Item(
+                id="a",
+                name="a.jpg",
+                width=20,
+                height=10,
+                objects=[
+                    ObjectLabel("bird", Polygon.from_points([[1, 1], [5, 1], [3, 4]])),
+                    ObjectLabel("bird", Box(1, 1, 4, 3)),
+                    ObjectLabel("bird", Box(2, 2, 4, 3)),
+                ],
+            ),
+        ],
+    )
+    window.session.set_dataset(dataset)
+    row = window.legend_panel.row("bird")
+    assert row.text(3) == "polygon, box"
+    assert row.text(2) == "3"

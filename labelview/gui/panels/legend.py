@@ -39,12 +39,17 @@ class LegendPanel(QWidget):
         self._rows = {}
         dataset = self.session.dataset
         if dataset is not None:
-            counts = dataset.counts()["category"]
+            counts: dict[str, int] = {}
+            kinds: dict[str, dict[str, None]] = {}  # the shapes drawn, in first-seen order
+            for _, obj in dataset.objects():
+                counts[obj.category] = counts.get(obj.category, 0) + 1
+                kinds.setdefault(obj.category, {})[obj.kind] = None
             for position, (name, category) in enumerate(dataset.categories.items()):
                 key = f"{position + 1}  " if position < 9 else "   "
-                row = QTreeWidgetItem(
-                    [name, "", f"{counts.get(name, 0):,}", shape_text(category.shape or "")]
-                )
+                # The ontology's declared tool when it gives one, else what the export holds.
+                shapes = [category.shape] if category.shape else list(kinds.get(name, ()))
+                shape = ", ".join(shape_text(kind) for kind in shapes)
+                row = QTreeWidgetItem([name, "", f"{counts.get(name, 0):,}", shape])
                 row.setIcon(0, swatch(color_for(category, name)))
                 row.setToolTip(0, f"{key.strip() and 'key ' + key.strip() + ': '}show/hide {name}")
                 row.setData(0, Qt.ItemDataRole.UserRole, name)

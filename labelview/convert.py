@@ -196,8 +196,11 @@ def convert(
             output = OutputDir(folder, overwrite=overwrite)
             outputs.append(output)
             control.stage(f"Writing {fmt.title}")
-            write_ctx = WriteContext(control=control)
-            target_report = fmt.write(chosen, output, validated[name], write_ctx)
+            write_ctx = WriteContext(
+                control=control,
+                image_roots=formats.default_image_roots(dataset.source, images_dir),
+            )
+            target_report = formats.write(name, chosen, output, validated[name], write_ctx)
             target_report.out = folder
             report.issues.extend(write_ctx.issues)
             report.targets.append(target_report)

@@ -47,5 +47,7 @@ class Issue:
 
 
 def located(file: str, where: str, message: str) -> str:
-    """Format `file: where: message`, omitting empty parts."""
+    """Format `file: where: message`, omitting empty parts; a line number reads `file:12: …`."""
+    if where.isdigit() and file:
+        return f"{file}:{where}: {message}" if message else f"{file}:{where}"
     return ": ".join(part for part in (file, where, message) if part)

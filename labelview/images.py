@@ -111,6 +111,64 @@ def _segments(reference: str) -> list[str]:
     return [part for part in text.replace("\\", "/").split("/") if part and part != "."]
 
 
+class UrlMap:
+    """A user's `--url-map` file: JSON `{url: local path}` (paths relative to the map's folder).
+
+    A URL matches with or without its query string (signed URLs of Ango and Segments.ai change
+    their query on every export).
+    """
+
+    def __init__(self, entries: dict[str, Path] | None = None) -> None:
+        self.entries = entries or {}
+
+    @classmethod
+    def load(cls, path: Path) -> UrlMap:
+        """Read a map file; FormatError (located in the map) when it is not a JSON object."""
+        import orjson
+
+        from labelview.errors import FormatError
+
+        try:
+            data = orjson.loads(Path(path).read_bytes())
+        except OSError as error:
+            raise FormatError(Path(path).name, "", f"cannot read: {error.strerror}") from error
+        except orjson.JSONDecodeError as error:
+            raise FormatError(Path(path).name, "", f"invalid JSON: {error}") from error
+        if not isinstance(data, dict):
+            raise FormatError(Path(path).name, "", "a URL map must be a JSON object {url: path}")
+        base = Path(path).parent
+        entries = {}
+        for url, target in data.items():
+            if isinstance(target, str) and target:
+                entries[str(url)] = base / target
+        return cls(entries)
+
+    def find(self, reference: str | None) -> Path | None:
+        """The mapped local file for `reference`, when the map names one that exists."""
+        if not reference or not self.entries:
+            return None
+        for key in (reference, reference.split("?", 1)[0]):
+            mapped = self.entries.get(key)
+            if mapped is not None and mapped.is_file():
+                return mapped
+        return None
+
+
+class ImageResolver:
+    """The one image-reference resolver readers and `resolve()` share: the URL map, then the
+    folders searched by ImageFinder.
+    """
+
+    def __init__(self, roots: Iterable[Path], url_map: UrlMap | None = None) -> None:
+        self.url_map = url_map or UrlMap()
+        self.finder = ImageFinder(roots)
+
+    def find(self, reference: str | None) -> Path | None:
+        if not reference:
+            return None
+        return self.url_map.find(reference) or self.finder.find(reference)
+
+
 def default_roots(source: Path | None, images_dir: Path | None) -> list[Path]:
     """Where to look: the user's images folder first, then the export's folder, an `images/` or
     `items/` in it, and an `items/` beside it (SDK downloads put `json/` and `items/` side by side).
@@ -124,11 +182,13 @@ def default_roots(source: Path | None, images_dir: Path | None) -> list[Path]:
     return roots
 
 
-def resolve(dataset: Dataset, *, images_dir: Path | None = None) -> int:
+def resolve(
+    dataset: Dataset, *, images_dir: Path | None = None, url_map: UrlMap | None = None
+) -> int:
     """Set `image_path` on every item and frame whose image can be found; returns how many were
     found.
     """
-    finder = ImageFinder(default_roots(dataset.source, images_dir))
+    finder = ImageResolver(default_roots(dataset.source, images_dir), url_map)
     found = 0
     for item in dataset.items:
         # Keep what a reader already resolved (a URL map, an SDK download layout).

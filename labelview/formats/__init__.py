@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import gc
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from labelview.errors import FormatError
 from labelview.formats import (
@@ -22,6 +23,7 @@ from labelview.formats import (
     voc,
     yolo,
 )
+from labelview.formats._writing import holds_for, losses
 from labelview.formats.base import (
     Confidence,
     Detection,
@@ -29,9 +31,16 @@ from labelview.formats.base import (
     Probe,
     ReadContext,
     TaskControl,
+    WriteContext,
+    WriteReport,
     gc_paused,
 )
 from labelview.model import Dataset
+
+if TYPE_CHECKING:
+    from pydantic import BaseModel
+
+    from labelview.output import OutputDir
 
 # Listed explicitly (static imports, so bundlers see them). The order is the one `labelview formats`
 # prints and breaks ties between equally confident detections.
@@ -74,6 +83,34 @@ def writer(name: str) -> Format:
         names = ", ".join(f.name for f in writers())
         raise FormatError("", "", f"{fmt.title} cannot be written (writable: {names})")
     return fmt
+
+
+def write(
+    name: str,
+    dataset: Dataset,
+    out: OutputDir,
+    options: BaseModel,
+    ctx: WriteContext,
+) -> WriteReport:
+    """Write `dataset` as format `name`; the report's losses come from the writer's declared
+    `holds`, so no writer can drop a field without it being reported.
+    """
+    fmt = writer(name)
+    if not ctx.image_roots:
+        ctx.image_roots = default_image_roots(dataset.source, None)
+    report = fmt.write(dataset, out, options, ctx)
+    holds = holds_for(fmt.holds, options)
+    if holds is not None:
+        report.dropped.update(losses(dataset, holds, fmt.title))
+    return report
+
+
+def default_image_roots(source: Path | None, images_dir: Path | None) -> list[Path]:
+    """Folders written image names are relative to: the images folder, then the export's folder."""
+    roots = [Path(images_dir)] if images_dir is not None else []
+    if source is not None:
+        roots.append(source if source.is_dir() else source.parent)
+    return roots
 
 
 def verdicts(path: Path | str) -> list[tuple[Format, Detection]]:
@@ -131,6 +168,11 @@ def read(
         gc.freeze()
     dataset.format = fmt.name
     dataset.source = path
+    # Every reader honours --url-map: what a reader did not resolve itself is looked up here.
+    if ctx.url_map is not None:
+        from labelview import images
+
+        images.resolve(dataset, images_dir=ctx.images_dir, url_map=ctx.images.url_map)
     # Readers report through ctx.warn/ctx.error only; the dataset carries them from here on.
     dataset.issues = list(ctx.issues)
     return dataset

@@ -20,6 +20,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from labelview.errors import Cancelled, FormatError, Issue
 
 if TYPE_CHECKING:
+    from labelview.images import ImageResolver
     from labelview.model import Dataset
     from labelview.output import OutputDir
 
@@ -149,6 +150,24 @@ class ReadContext:
     options: dict[str, Any] = field(default_factory=dict)
     control: TaskControl = field(default_factory=TaskControl)
     issues: list[Issue] = field(default_factory=list)
+    _images: ImageResolver | None = None
+
+    @property
+    def images(self) -> ImageResolver:
+        """The one resolver of image references (URL map, then the folders beside the export and
+        --images); built on first use. A URL map that cannot be read is a warning, not a failure.
+        """
+        if self._images is None:
+            from labelview.images import ImageResolver, UrlMap, default_roots
+
+            url_map = None
+            if self.url_map is not None:
+                try:
+                    url_map = UrlMap.load(Path(self.url_map))
+                except FormatError as error:
+                    self.warn("", f"URL map not used: {error.message}", file=error.file)
+            self._images = ImageResolver(default_roots(self.file, self.images_dir), url_map)
+        return self._images
 
     def warn(self, where: str, message: str, **at: Unpack[IssueAt]) -> None:
         """Record a located warning; the reader keeps going."""
@@ -210,10 +229,15 @@ class WriteReport:
 
 @dataclass(slots=True)
 class WriteContext:
-    """What a writer gets besides the dataset, the output folder and its options."""
+    """What a writer gets besides the dataset, the output folder and its options.
+
+    `image_roots`: the folders written image names are made relative to (the user's images
+    folder, then the export's folder); see `_writing.pictures`.
+    """
 
     control: TaskControl = field(default_factory=TaskControl)
     issues: list[Issue] = field(default_factory=list)
+    image_roots: list[Path] = field(default_factory=list)
 
     def progress(self, done: int, total: int) -> None:
         self.control.progress(done, total)
@@ -239,8 +263,12 @@ class WriterOptions(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
+    # Linked by default: an output whose data.yaml / train.txt / file_name point at images that
+    # are not there cannot be trained on or imported as it stands.
     images: Literal["none", "copy", "link"] = Field(
-        "none", description="Put the images beside the labels: not at all, as copies, or as links"
+        "link",
+        description="Put the images beside the labels: as links (hard link, else symlink, else"
+        " copy), as copies, or not at all",
     )
 
 
@@ -258,6 +286,9 @@ class Format:
         NoOptions  # writer options (the GUI builds its fields from this model)
     )
     description: str = ""
+    # What the writer can carry (`_writing.Holds`, or a function of its options returning one);
+    # the registry computes every loss report from it.
+    holds: Any = None
 
     @property
     def readable(self) -> bool:

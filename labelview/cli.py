@@ -89,6 +89,12 @@ def build_parser() -> argparse.ArgumentParser:
         "--json-report", type=Path, metavar="FILE", help="write the report as JSON"
     )
     convert.add_argument(
+        "--verify",
+        action="store_true",
+        help="read the output back and report every object whose shape, class or held fields "
+        "changed (exit 1 if any)",
+    )
+    convert.add_argument(
         "--strict",
         action="store_true",
         help="exit with 1 when reading reported any issue (skipped objects, unknown shapes), "
@@ -256,6 +262,7 @@ def cmd_convert(args: argparse.Namespace) -> int:
                 rename=rename,
                 exclude=args.exclude,
                 control=control,
+                verify=args.verify,
             )
         except Exception as error:  # every failure becomes one readable line, never a traceback
             progress.done()
@@ -267,6 +274,7 @@ def cmd_convert(args: argparse.Namespace) -> int:
         _print_issues(report.issues)
         print(report.summary())
         failed |= bool(report.errors) or (args.strict and bool(report.issues))
+        failed |= bool(report.changed)
         if args.json_report:
             path = (
                 args.json_report

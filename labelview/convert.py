@@ -36,6 +36,11 @@ class ConversionReport:
     def errors(self) -> list[Issue]:
         return [issue for issue in self.issues if issue.level == "error"]
 
+    @property
+    def changed(self) -> int:
+        """Objects `verify` found changed, over every target."""
+        return sum(len(target.findings or ()) for target in self.targets)
+
     def summary(self) -> str:
         lines = [
             f"{self.source.name} ({self.format}): {self.items:,} items, "
@@ -66,6 +71,8 @@ class ConversionReport:
                     "objects": t.objects,
                     "dropped": dict(t.dropped),
                     "notes": t.notes,
+                    "verified": t.findings is not None,
+                    "changed": [f.to_json() for f in t.findings or ()],
                 }
                 for t in self.targets
             ],
@@ -146,12 +153,13 @@ def convert(
     exclude: Sequence[str] = (),
     control: TaskControl | None = None,
     dataset: Dataset | None = None,
+    verify: bool = False,
 ) -> ConversionReport:
     """Read `source` (or use an already-read `dataset`) and write it as each format in `to`.
 
     One target writes straight into `out`; several write into `out/<format>/`. Every target's files
     are staged and committed only when all targets succeeded — an error or a cancel leaves no output
-    behind.
+    behind. `verify`: read each output back and record what changed (`WriteReport.findings`).
     """
     source = Path(source)
     out = Path(out)
@@ -188,6 +196,7 @@ def convert(
     chosen = select(dataset, item_filter=item_filter, rename=rename, exclude=exclude)
 
     outputs = []
+    roots = formats.default_image_roots(dataset.source, images_dir)
     out_existed = out.exists()
     try:
         for name in targets:
@@ -196,10 +205,7 @@ def convert(
             output = OutputDir(folder, overwrite=overwrite)
             outputs.append(output)
             control.stage(f"Writing {fmt.title}")
-            write_ctx = WriteContext(
-                control=control,
-                image_roots=formats.default_image_roots(dataset.source, images_dir),
-            )
+            write_ctx = WriteContext(control=control, image_roots=roots)
             target_report = formats.write(name, chosen, output, validated[name], write_ctx)
             target_report.out = folder
             report.issues.extend(write_ctx.issues)
@@ -214,7 +220,33 @@ def convert(
         if not out_existed and out.is_dir() and not any(out.iterdir()):
             out.rmdir()
         raise
+    if verify:
+        for name, target_report in zip(targets, report.targets, strict=True):
+            control.stage(f"Verifying {name}")
+            _verify(chosen, name, validated[name], target_report, roots)
     return report
+
+
+def _verify(
+    dataset: Dataset, name: str, options: BaseModel, report: WriteReport, roots: list[Path]
+) -> None:
+    """Read what was written back and compare it with `dataset` (see labelview.verify)."""
+    from labelview import verify
+    from labelview.formats._writing import holds_for
+
+    fmt = formats.get(name)
+    holds = holds_for(fmt.holds, options)
+    if not fmt.readable or holds is None or report.out is None:
+        report.notes.append(f"not verified: {fmt.title} output cannot be read back yet")
+        return
+    written = formats.read(readback_path(name, report.out), format=name)
+    report.findings = verify.verify(dataset, written, holds, roots=roots)
+
+
+def readback_path(name: str, out: Path) -> Path:
+    """What to open to read an output of format `name` back: its folder, or its one JSON file."""
+    single = out / "annotations.json"
+    return single if name == "coco" and single.is_file() else out
 
 
 def write_report(report: ConversionReport, path: Path) -> None:

@@ -215,6 +215,9 @@ class WriteReport:
     objects: int = 0
     dropped: Counter[str] = field(default_factory=Counter)  # reason -> count
     notes: list[str] = field(default_factory=list)
+    # `convert(verify=True)`: what reading the output back found (verify.Finding), None when not
+    # verified (not asked, or the target has no reader).
+    findings: list[Any] | None = None
 
     def drop(self, reason: str, count: int = 1) -> None:
         """Count something the target cannot hold, grouped by reason."""
@@ -224,6 +227,14 @@ class WriteReport:
         lines = [f"{self.format}: {self.items:,} items, {self.objects:,} objects written"]
         lines += [f"  dropped {count:,}: {reason}" for reason, count in self.dropped.most_common()]
         lines += [f"  note: {note}" for note in self.notes]
+        if self.findings is not None:
+            if not self.findings:
+                lines.append("  verified: every object read back as written")
+            else:
+                lines.append(f"  verify: {len(self.findings):,} objects changed")
+                lines += [f"    {finding}" for finding in self.findings[:20]]
+                if len(self.findings) > 20:
+                    lines.append(f"    … and {len(self.findings) - 20:,} more")
         return "\n".join(lines)
 
 

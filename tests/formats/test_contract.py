@@ -1,0 +1,127 @@
+"""Every format against the one contract (see tests/formats/contract.py)."""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from labelview import formats
+from labelview.convert import convert
+from labelview.formats._writing import (
+    FIELDS,
+    ITEM_FIELDS,
+    OBJECT_FIELDS,
+    SHAPE_KINDS,
+    Holds,
+    holds_for,
+    losses,
+)
+from labelview.formats.base import Confidence, WriteContext
+from labelview.output import OutputDir
+from tests.formats.contract import DATA, FIXTURES, exact_kinds, random_dataset
+
+WRITERS = [fmt.name for fmt in formats.writers()]
+ROUND_TRIP = [fmt.name for fmt in formats.writers() if fmt.readable]
+
+
+def _holds(name: str) -> Holds:
+    fmt = formats.get(name)
+    holds = holds_for(fmt.holds, fmt.options())
+    assert isinstance(holds, Holds), f"{name} writer declares no Holds"
+    return holds
+
+
+# --- detection ------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("fixture", sorted(FIXTURES))
+def test_a_fixture_is_claimed_by_its_own_format(fixture: str) -> None:
+    own = FIXTURES[fixture][0]
+    path = DATA / fixture
+    verdict = {fmt.name: v for fmt, v in formats.verdicts(path)}[own]
+    assert verdict.confidence >= Confidence.LIKELY, f"{own} on {fixture}: {verdict.reason}"
+    assert formats.detect(path).name == own
+
+
+@pytest.mark.parametrize("name", [fmt.name for fmt in formats.readers()])
+def test_a_detector_claims_no_other_formats_fixture(name: str) -> None:
+    fmt = formats.get(name)
+    claimed = []
+    for fixture, (own, _, _) in sorted(FIXTURES.items()):
+        if own == name:
+            continue
+        verdict = fmt.detect(formats.Probe.of(DATA / fixture))
+        if verdict.confidence > Confidence.WEAK:
+            claimed.append(f"{fixture} ({verdict.confidence.name}: {verdict.reason})")
+    assert not claimed, f"the {name} detector claims other formats' files: {'; '.join(claimed)}"
+
+
+# --- reading --------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("fixture", sorted(FIXTURES))
+def test_a_fixture_reads_with_the_objects_counted_by_hand(fixture: str) -> None:
+    _own, items, objects = FIXTURES[fixture]
+    dataset = formats.read(DATA / fixture)
+    assert [str(i) for i in dataset.issues if i.level == "error"] == []
+    assert (len(dataset.items), dataset.object_count) == (items, objects)
+    for _, obj in dataset.objects():
+        assert obj.category in dataset.categories
+
+
+# --- writing --------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("name", WRITERS)
+def test_a_writers_loss_report_names_exactly_what_it_does_not_hold(name, tmp_path) -> None:
+    holds = _holds(name)
+    dataset = random_dataset(7, list(SHAPE_KINDS), tmp_path / "src", each=True)
+    fmt = formats.writer(name)
+    out = OutputDir(tmp_path / "out")
+    report = formats.write(name, dataset, out, fmt.options(), WriteContext())
+    out.commit()
+    text = "\n".join(report.dropped)
+    assert losses(dataset, holds, fmt.title).keys() <= report.dropped.keys()
+    for field in sorted(FIELDS - holds.fields):
+        assert field_unit(field) in text, f"{name} drops {field} without saying so"
+    for field in sorted(holds.fields):
+        assert f"cannot hold {field_unit(field)}" not in text
+    for kind in SHAPE_KINDS:
+        mentioned = any(line.startswith(kind.replace("_", " ") + " ") for line in report.dropped)
+        assert mentioned != holds.exact(kind), f"{name}: {kind} reported wrongly\n{text}"
+
+
+def field_unit(field: str) -> str:
+    from labelview.formats._writing import _UNITS
+
+    return _UNITS[field]
+
+
+def test_the_field_catalogue_covers_objects_and_items() -> None:
+    assert set(OBJECT_FIELDS) | set(ITEM_FIELDS) == FIELDS
+
+
+@pytest.mark.parametrize("name", ROUND_TRIP)
+@settings(
+    max_examples=12,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(seed=st.integers(0, 2**16))
+def test_write_then_read_is_identity_on_what_a_writer_holds(name, seed, tmp_path_factory) -> None:
+    folder = tmp_path_factory.mktemp(f"{name}-{seed}")
+    dataset = random_dataset(seed, exact_kinds(_holds(name)), folder / "src")
+    report = convert(
+        folder / "src" / "export.json", folder / "out", name, dataset=dataset, verify=True
+    )
+    findings = report.targets[0].findings
+    assert findings == [], "\n".join(str(f) for f in findings or ())
+
+
+@pytest.mark.parametrize("name", ROUND_TRIP)
+@pytest.mark.parametrize("fixture", sorted(FIXTURES))
+def test_every_fixture_converts_to_every_writer_without_changes(name, fixture, tmp_path) -> None:
+    report = convert(DATA / fixture, tmp_path / "out", name, verify=True)
+    findings = report.targets[0].findings
+    assert findings == [], "\n".join(str(f) for f in findings or ())

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 import time
 from collections.abc import Sequence
@@ -426,6 +427,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         except KeyboardInterrupt:  # Ctrl-C: staged output is already discarded; no traceback
             print("\nlabelview: interrupted", file=sys.stderr)
             return EXIT_INTERRUPTED
+        except BrokenPipeError:  # `labelview info X | head -1`: the reader left, nothing to say
+            # Python would print a second traceback flushing stdout at exit: point it at devnull.
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, sys.stdout.fileno())
+            return EXIT_OK
     args = build_gui_parser().parse_args(argv)
     try:
         from labelview.gui import app  # noqa: TID251 - the one lazy GUI import

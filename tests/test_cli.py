@@ -449,3 +449,14 @@ def test_python_m_labelview_convert(tmp_path: Path) -> None:
     assert result.returncode == 1
     assert result.stderr.startswith("error: broken.json: ")
     assert "Traceback" not in result.stderr
+
+
+def test_a_closed_pipe_ends_quietly(tmp_path) -> None:
+    import subprocess
+    import sys
+
+    # `formats` prints several lines; the reader closes after the first one.
+    command = f"'{sys.executable}' -m labelview formats | head -1"
+    result = subprocess.run(command, shell=True, capture_output=True, text=True, timeout=60)
+    assert result.stdout.count("\n") == 1
+    assert "Traceback" not in result.stderr

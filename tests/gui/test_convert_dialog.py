@@ -251,3 +251,14 @@ def test_file_menu_convert_uses_the_open_export(qtbot, window, export) -> None:
     assert dialog.categories.names == ["car", "tree"]
     assert dialog.only_filtered.isEnabled()
     assert window.review_tools.convert_action.text() == "&Convert…"
+
+
+def test_verify_checkbox_reads_the_output_back_and_shows_the_result(qtbot, dialog, export) -> None:
+    dialog.add_inputs([export])
+    dialog.set_targets(["coco"])
+    qtbot.mouseClick(dialog.verify, Qt.MouseButton.LeftButton, pos=QPoint(4, 4))
+    assert dialog.verify.isChecked()
+    assert dialog.start(wait=True)
+    target = dialog.report.tree.topLevelItem(0).child(0)
+    lines = [target.child(i).text(0) for i in range(target.childCount())]
+    assert "Verified: every object read back as written" in lines

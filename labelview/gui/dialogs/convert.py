@@ -98,6 +98,7 @@ class Job:
     options: dict[str, BaseModel] = field(default_factory=dict)
     overwrite: bool = False
     only_accepted: bool = False
+    verify: bool = False
     rename: dict[str, str] = field(default_factory=dict)
     exclude: list[str] = field(default_factory=list)
     dataset: Dataset | None = None  # the open dataset: not read again when it is an input
@@ -160,6 +161,7 @@ class Job:
             "exclude": self.exclude,
             "dataset": dataset,
             "images_dir": self.images_dir,
+            "verify": self.verify,
         }
 
 
@@ -437,6 +439,8 @@ class ReportView(QWidget):
                     line.setToolTip(0, reason)
             for note in target.notes:
                 QTreeWidgetItem(node).setText(0, f"Note: {note}")
+            if target.findings is not None:
+                self._add_findings(node, target.findings)
             files = QTreeWidgetItem(node)
             files.setText(0, "Files written")
             files.setText(1, f"{len(target.files):,}")
@@ -453,6 +457,20 @@ class ReportView(QWidget):
                 line.setText(0, message)
                 line.setText(1, f"{count:,}")
                 line.setToolTip(0, message)
+
+    def _add_findings(self, node: QTreeWidgetItem, findings: list) -> None:
+        verified = QTreeWidgetItem(node)
+        if not findings:
+            verified.setText(0, "Verified: every object read back as written")
+            verified.setForeground(0, QBrush(OK_COLOR))
+            return
+        verified.setText(0, "Verify: objects changed")
+        verified.setText(1, f"{len(findings):,}")
+        verified.setForeground(0, QBrush(ERROR_COLOR))
+        for finding in findings[:200]:
+            line = QTreeWidgetItem(verified)
+            line.setText(0, str(finding))
+            line.setToolTip(0, str(finding))
 
     def _short(self, path: Path | None) -> str:
         """`path` relative to the batch folder (the headline names the folder)."""
@@ -548,6 +566,10 @@ class ConvertDialog(QDialog):
             else "Open an export and filter its items to use this"
         )
         self.overwrite = QCheckBox("Overwrite existing files")
+        self.verify = QCheckBox("Verify: read the output back and list what changed")
+        self.verify.setToolTip(
+            "After writing, read each output back and compare every object with its source"
+        )
 
         self.progress = QProgressBar()
         self.progress.setTextVisible(True)
@@ -619,7 +641,7 @@ class ConvertDialog(QDialog):
         out_row.addWidget(self.out_edit, 1)
         out_row.addWidget(browse)
         side.addLayout(out_row)
-        for box in (self.only_accepted, self.only_filtered, self.overwrite):
+        for box in (self.only_accepted, self.only_filtered, self.overwrite, self.verify):
             side.addWidget(box)
 
         splitter = QSplitter()
@@ -748,6 +770,7 @@ class ConvertDialog(QDialog):
             options={name: self.forms[name].options() for name in targets},
             overwrite=self.overwrite.isChecked(),
             only_accepted=self.only_accepted.isChecked(),
+            verify=self.verify.isChecked(),
             rename=self.categories.rename(),
             exclude=self.categories.exclude(),
             dataset=self.dataset,

@@ -114,10 +114,14 @@ def verify(
 class _NameIndex:
     """Read-back items by every tail of their image path without suffix, so `clip/000003`
     finds `images/train/clip/000003.jpg`; frames of a read-back multi-frame item by their image.
+
+    Each read-back image pairs with one source image: a second source image of the same name is
+    looked for as `<name>_2`, the way writers keep names unique.
     """
 
     def __init__(self, items: Iterable[Item]) -> None:
-        self.by_tail: dict[str, tuple[Item, int | None]] = {}
+        self.by_tail: dict[str, list[tuple[Item, int | None]]] = {}
+        self.used: set[tuple[int, int | None]] = set()
         for item in items:
             if item.frames:
                 for frame in item.frames:
@@ -127,7 +131,7 @@ class _NameIndex:
     def _add(self, name: str, item: Item, frame: int | None) -> None:
         parts = _parts(name)
         for start in range(len(parts)):
-            self.by_tail.setdefault("/".join(parts[start:]), (item, frame))
+            self.by_tail.setdefault("/".join(parts[start:]), []).append((item, frame))
 
     def find(self, name: str) -> tuple[Item, int | None] | None:
         """The read-back image for written name `name`; formats that keep only the base name
@@ -135,9 +139,13 @@ class _NameIndex:
         """
         parts = _parts(name)
         for start in range(len(parts)):
-            found = self.by_tail.get("/".join(parts[start:]))
-            if found is not None:
-                return found
+            tail = "/".join(parts[start:])
+            for key in (tail, *(f"{tail}_{n}" for n in range(2, 10))):
+                for entry in self.by_tail.get(key, ()):
+                    mark = (id(entry[0]), entry[1])
+                    if mark not in self.used:
+                        self.used.add(mark)
+                        return entry
         return None
 
 
@@ -319,6 +327,8 @@ def _visibility_change(src: ObjectLabel, out: ObjectLabel) -> str:
 def _pixel_iou(src: ObjectLabel, out: ObjectLabel, size: tuple[int, int]) -> float:
     width, height = size
     a, b = _rle(src, height, width), _rle(out, height, width)
+    if not coco_mask.area(a) and not coco_mask.area(b):
+        return 1.0  # two empty masks are the same mask
     return float(np.asarray(coco_mask.iou([a], [b], [0])).ravel()[0])
 
 

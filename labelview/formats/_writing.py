@@ -284,7 +284,7 @@ class ImagePlacer:
         if source is None or not source.is_file():
             self.missing += 1
             return
-        _, staged = self.out.staged_path(name)
+        staged, _ = self.out.staged_path(name)
         self.methods[_place(source, staged, self.mode)] += 1
 
     def finish(self) -> None:

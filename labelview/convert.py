@@ -240,7 +240,9 @@ def _verify(
         report.notes.append(f"not verified: {fmt.title} output cannot be read back yet")
         return
     written = formats.read(readback_path(name, report.out), format=name)
-    report.findings = verify.verify(dataset, written, holds, roots=roots)
+    report.findings = verify.verify(
+        dataset, written, holds, roots=roots, skipped=report.skipped
+    )
 
 
 def readback_path(name: str, out: Path) -> Path:

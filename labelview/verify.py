@@ -67,16 +67,22 @@ def verify(
     holds: Holds,
     *,
     roots: Iterable[Path] = (),
+    skipped: set[int] | frozenset[int] = frozenset(),
 ) -> list[Finding]:
     """Every disagreement between `source` and `written` (the output read back) that the target's
-    declared `holds` does not explain.
+    declared `holds` does not explain. `skipped`: id() of objects the writer reported it did not
+    write (WriteReport.skip).
     """
     index = _NameIndex(written.items)
     findings: list[Finding] = []
     tracks = _TrackCheck()
     for item in source.items:
         for picture in pictures(item, roots):
-            held = [obj for obj in picture.objects if shape_kind(obj) in holds.shapes]
+            held = [
+                obj
+                for obj in picture.objects
+                if shape_kind(obj) in holds.shapes and id(obj) not in skipped and not _empty(obj)
+            ]
             match = index.find(picture.name)
             if match is None:
                 if held:
@@ -165,6 +171,7 @@ def _objects(
     findings: list[Finding] = []
     item_id = picture.item.id
     pairs, missing, extra = _pair(sources, candidates, holds)
+    parts, extra = _absorb(pairs, extra, holds)
     for src in missing:
         findings.append(
             Finding(
@@ -196,7 +203,7 @@ def _objects(
                     f"{src.category!r} became {out.category!r}",
                 )
             )
-        moved = _moved(src, out, holds, picture.size)
+        moved = _moved(src, out, holds, picture.size, parts[id(src)])
         if moved:
             findings.append(Finding(item_id, picture.name, src.id, "moved", moved))
         for text in _field_changes(src, out, holds, picture.frame):
@@ -204,6 +211,56 @@ def _objects(
         if src.track is not None and "track" in holds.fields:
             tracks.add(src.track, out.track, item_id, picture.name, src.id)
     return findings
+
+
+def _empty(obj: ObjectLabel) -> bool:
+    """A mask with no pixels: nothing a target can show, nothing to look for."""
+    return isinstance(obj.geometry, Mask) and obj.geometry.area == 0
+
+
+def _absorb(
+    pairs: list[tuple[ObjectLabel, ObjectLabel]], extra: list[ObjectLabel], holds: Holds
+) -> tuple[dict[int, list[ObjectLabel]], list[ObjectLabel]]:
+    """Outputs a converted source was split into (a multi-part polygon written as several
+    polygons): extra objects of the same class inside a converted source's extent belong to it.
+    """
+    parts: dict[int, list[ObjectLabel]] = {id(src): [out] for src, out in pairs}
+    converted = [src for src, _ in pairs if holds.shapes.get(shape_kind(src)) != EXACT]
+    left = []
+    for out in extra:
+        x0, y0, x1, y1 = out.geometry.bounds() if out.geometry is not None else (0, 0, 0, 0)
+        owner = next(
+            (
+                src
+                for src in converted
+                if src.category == out.category and _inside((x0, y0, x1, y1), src.geometry.bounds())
+            ),
+            None,
+        )
+        if owner is None:
+            left.append(out)
+        else:
+            parts[id(owner)].append(out)
+    return parts, left
+
+
+def _inside(inner: tuple, outer: tuple, slack: float = 1.0) -> bool:
+    return (
+        inner[0] >= outer[0] - slack
+        and inner[1] >= outer[1] - slack
+        and inner[2] <= outer[2] + slack
+        and inner[3] <= outer[3] + slack
+    )
+
+
+def _union_bounds(objects: list[ObjectLabel]) -> tuple[float, float, float, float]:
+    bounds = [obj.geometry.bounds() for obj in objects if obj.geometry is not None]
+    return (
+        min(b[0] for b in bounds),
+        min(b[1] for b in bounds),
+        max(b[2] for b in bounds),
+        max(b[3] for b in bounds),
+    )
 
 
 def _pair(
@@ -260,13 +317,21 @@ def _tolerance(size: tuple[int, int] | None) -> float:
     return max(1e-3, 2e-6 * side)
 
 
-def _moved(src: ObjectLabel, out: ObjectLabel, holds: Holds, size: tuple[int, int] | None) -> str:
-    """Why `out` is not where `src` was (empty when it is)."""
+def _moved(
+    src: ObjectLabel,
+    out: ObjectLabel,
+    holds: Holds,
+    size: tuple[int, int] | None,
+    parts: list[ObjectLabel],
+) -> str:
+    """Why `out` (with the other `parts` a converted source was split into) is not where `src`
+    was (empty when it is).
+    """
     kind = shape_kind(src)
     tolerance = _tolerance(size)
     if holds.shapes.get(kind) != EXACT:
         # Converted (written as a box, a polygon, …): the extent must survive.
-        a, b = src.geometry.bounds(), out.geometry.bounds()
+        a, b = src.geometry.bounds(), _union_bounds(parts)
         worst = max(abs(x - y) for x, y in zip(a, b, strict=True))
         slack = tolerance if out.kind == "box" else max(tolerance, 1.0)
         return "" if worst <= slack else f"extent moved by {worst:.3g} px"

@@ -218,10 +218,18 @@ class WriteReport:
     # `convert(verify=True)`: what reading the output back found (verify.Finding), None when not
     # verified (not asked, or the target has no reader).
     findings: list[Any] | None = None
+    skipped: set[int] = field(default_factory=set)  # id() of objects reported by skip()
 
     def drop(self, reason: str, count: int = 1) -> None:
         """Count something the target cannot hold, grouped by reason."""
         self.dropped[reason] += count
+
+    def skip(self, obj: object, reason: str) -> None:
+        """Count an object not written at all (its image has no size, …); `verify` then does not
+        look for it in the output.
+        """
+        self.dropped[reason] += 1
+        self.skipped.add(id(obj))
 
     def summary(self) -> str:
         lines = [f"{self.format}: {self.items:,} items, {self.objects:,} objects written"]

@@ -45,15 +45,17 @@ DATA = Path(__file__).parent.parent / "data"
 # Fixture → (format, items, objects), counted independently of our readers (by hand or with a
 # plain JSON/XML/text count noted beside each). Every file named here is hand-made for the tests.
 FIXTURES: dict[str, tuple[str, int, int]] = {
-    # 3 images; 9 annotations, one carries keypoints and a polygon (one object each)
-    "coco/instances.json": ("coco", 3, 0),
+    # 3 images, 9 annotations (one object per annotation, keypoints included)
+    "coco/instances.json": ("coco", 3, 9),
     "encord/mini.json": ("encord", 0, 0),
     "ango/v3_all_tools.json": ("ango", 0, 0),
     "dataloop/item_all_types.json": ("dataloop", 0, 0),
     "segments/vector_release.json": ("segments", 0, 0),
     "datagym/export.json": ("datagym", 0, 0),
-    "labelme/sample.json": ("labelme", 1, 0),
-    "voc/Annotations": ("voc", 0, 0),
+    # 12 shapes, one a 2-point polygon (skipped with a warning)
+    "labelme/sample.json": ("labelme", 1, 11),
+    # img1.xml: 3 objects (one with a bad xmin, read as a warning) and a <part>
+    "voc/Annotations": ("voc", 1, 3),
     "yolo/detect_segment": ("yolo", 0, 0),
 }
 

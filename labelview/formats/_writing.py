@@ -206,13 +206,17 @@ def pictures(item: Item, roots: Iterable[Path] = ()) -> list[Picture]:
         else:
             by_frame.setdefault(obj.frame, []).append(obj)
     stem = _stem(item)
+    # One suffix for a whole video: the first found frame's, so a video never mixes .png and .jpg.
+    found = next((f.image_path for f in item.frames if f.image_path is not None), None)
+    video_suffix = found.suffix.lower() if found is not None else ""
     result = []
     for index in item.frame_indices():
         frame = declared.get(index)
         path = frame.image_path if frame is not None else None
         reference = (frame.image or frame.name) if frame is not None else None
         if item.kind == "video" or not (path or reference):
-            suffix = (path.suffix.lower() if path else "") or _suffix(reference) or ".jpg"
+            suffix = video_suffix or (path.suffix.lower() if path else "") or _suffix(reference)
+            suffix = suffix or ".jpg"
             name = f"{stem}/{index:06d}{suffix}"
         else:
             name = image_name(path, reference, roots, fallback=f"{stem}/{index:06d}.jpg")

@@ -47,7 +47,9 @@ DATA = Path(__file__).parent.parent / "data"
 FIXTURES: dict[str, tuple[str, int, int]] = {
     # 3 images, 9 annotations (one object per annotation, keypoints included)
     "coco/instances.json": ("coco", 3, 9),
-    "encord/mini.json": ("encord", 0, 0),
+    # 21 object entries, one deliberately broken
+    "encord/mini.json": ("encord", 6, 20),
+    "encord/reviews.json": ("encord", 1, 4),
     "ango/v3_all_tools.json": ("ango", 0, 0),
     "dataloop/item_all_types.json": ("dataloop", 0, 0),
     "segments/vector_release.json": ("segments", 0, 0),

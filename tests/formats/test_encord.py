@@ -14,6 +14,7 @@ from pycocotools import mask as coco_mask
 from labelview import formats, images
 from labelview.errors import Cancelled
 from labelview.formats import encord
+from labelview.formats._writing import ITEM_FIELDS
 from labelview.formats.base import Confidence, Probe, ReadContext, TaskControl
 from labelview.model import Box, Keypoints, Mask, Polygon, RotatedBox, RowMajorRle
 from labelview.model.classifications import walk
@@ -268,6 +269,19 @@ def test_without_ontology_answers_stay_flat(tmp_path, mini):
     assert bare.categories["Car"].color == (255, 0, 0)
 
 
+def test_a_broken_skeleton_template_is_a_warning_in_the_ontology(tmp_path):
+    ontology = json.loads((DATA / "mini.ontology.json").read_text())
+    (entry,) = ontology["skeleton_templates"]
+    template = entry.get("template", entry)
+    template["skeletonedges" if "skeletonedges" in template else "skeletonEdges"] = "broken"
+    path = tmp_path / "broken.ontology.json"
+    path.write_text(json.dumps(ontology))
+    dataset = read(DATA / "mini.json", ontology=path)
+    (issue,) = [i for i in dataset.issues if "skeleton template" in i.message]
+    assert issue.file == path.name
+    assert obj(item(dataset, "street.png"), "pers0001").geometry.names  # the points still load
+
+
 def test_explicit_ontology_option(tmp_path):
     copy = tmp_path / "export.json"
     shutil.copy(DATA / "mini.json", copy)
@@ -336,6 +350,15 @@ def test_audio_rows_keep_their_labels_without_geometry(mini):
     assert speaker.extra["range"] == [[100, 2500]]
 
 
+def test_audio_rows_keep_their_classifications(mini):
+    (language,) = item(mini, "talk.mp3").classifications
+    assert (language.name, language.value) == ("Language", "English")
+    # An audio range is milliseconds, not frames: kept as written, the answer holds everywhere.
+    assert language.frames is None
+    assert language.extra["range"] == [[0, 5000]]
+    assert (language.source, language.answered_by) == ("manual", "ann@example.com")
+
+
 # --- items, status, history -----------------------------------------------------------------------
 
 
@@ -355,6 +378,61 @@ def test_item_fields_status_and_history(mini):
         ("label", "reviewed", None, None),
         ("task", "completed", None, None),
     ]
+
+
+def test_object_reviews_become_review_verdicts_once_each():
+    dataset = read(DATA / "reviews.json")
+    (group,) = dataset.items
+    reviews = [e for e in group.history if e.stage == "review"]
+    # The box repeats its three reviews on both frames, and nests earlier rounds in metadata:
+    # each verdict is read once, in time order among the row's other events.
+    assert [(e.action, e.at, e.extra.get("object"), e.extra.get("comment")) for e in reviews] == [
+        ("rejected", "2023-02-10T11:08:41+00:00", "box+/001", "too loose\n"),
+        ("approved", "2023-02-10T11:08:44+00:00", "pnt00001", None),
+        ("rejected", "2023-02-10T11:09:04+00:00", None, "wrong weather"),
+        ("rejected", "2023-02-10T11:10:01+00:00", "box+/001", "still loose"),
+        ("approved", "2023-02-10T11:10:48+00:00", "box+/001", None),
+    ]
+    assert reviews[2].extra["classification"] == "cls00001"
+    assert {e.actor for e in reviews} == {"rev@example.com"}
+    assert reviews[0].extra["frame"] == 0
+    assert group.history[0].action == "created"
+    # The writing toolkit counts them as review verdicts, not stage history.
+    assert ITEM_FIELDS["review verdicts"](group) == 5
+    assert ITEM_FIELDS["stage history"](group) == 2  # created, label status
+    # Read into history, not repeated on every object's extra.
+    assert all(not (o.extra or {}).get("reviews") for o in group.objects)
+    # A bad review record is skipped with its location; its object still loads.
+    issues = {i.where: i.message for i in dataset.issues}
+    assert "comment" in issues["[0].data_units.u1.labels.objects[1].reviews[0]"]
+    assert "review" in issues["[0].data_units.u1.labels.objects[1].reviews[1]"]
+    assert len(group.objects) == 4
+
+
+def test_an_export_without_reviews_has_no_review_verdicts(mini):
+    assert all(ITEM_FIELDS["review verdicts"](it) == 0 for it in mini.items)
+
+
+def test_broken_numbers_skip_the_object_with_its_location(tmp_path):
+    rows = json.loads((DATA / "single_row.json").read_text())
+    rows = rows if isinstance(rows, list) else [rows]
+    (unit,) = rows[0]["data_units"].values()
+    good = unit["labels"]["objects"][0]
+    huge = {**good, "objectHash": "huge0001", "boundingBox": {"x": 1e12, "y": 0, "w": 1, "h": 1}}
+    spun = {
+        **good,
+        "objectHash": "spun0001",
+        "shape": "rotatable_bounding_box",
+        "rotatableBoundingBox": {"x": 0.1, "y": 0.1, "w": 0.1, "h": 0.1, "theta": "a lot"},
+    }
+    unit["labels"]["objects"] += [huge, spun]
+    path = tmp_path / "numbers.json"
+    path.write_text(json.dumps(rows))
+    dataset = read(path)
+    messages = [i.message for i in dataset.issues]
+    assert any("far outside" in m for m in messages)
+    assert any("theta must be a number" in m for m in messages)
+    assert [o.id for o in dataset.items[0].objects] == [good["objectHash"]]
 
 
 @pytest.mark.parametrize(
@@ -617,11 +695,11 @@ def test_vectorised_run_check_matches_the_reference_codec():
     strings += [rle.counts_to_string(rng.integers(0, 70_000, n).tolist()) for n in range(1, 40)]
     for string in strings:
         runs = rle.string_to_counts(string)
-        assert encord._run_stats(string) == (sum(runs), min(runs)), string
+        assert encord.run_stats(string) == (sum(runs), min(runs)), string
     with pytest.raises(ValueError, match="truncated"):
-        encord._run_stats("0h")
+        encord.run_stats("0h")
     with pytest.raises(ValueError, match="invalid"):
-        encord._run_stats("12 ")
+        encord.run_stats("12 ")
 
 
 def test_detects_key_sorted_rows_whose_data_units_come_late(tmp_path):
@@ -665,7 +743,7 @@ def test_skeleton_template_variant_ontology(samples):
     path = samples / "encord" / "encord-sdk_ontology_skeleton-template-variant.ontology.json"
     onto = encord.Ontology(json.loads(path.read_text()))
     (template,) = {id(t): t for t in onto.templates.values()}.values()
-    skeleton, by_hash, by_key = encord._skeleton_of(template)
+    skeleton, by_hash, by_key = encord.skeleton_of(template)
     # Points without featureHash (matched by key), a 5-digit colour (ignored), `feature_node_hash`.
     assert skeleton.names == ("point_0", "point_1")
     assert skeleton.edges == ((0, 1),)

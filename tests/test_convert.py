@@ -59,7 +59,10 @@ def test_several_targets_write_one_folder_each(tmp_path: Path) -> None:
     assert "annotations.xml" in _files(out / "cvat")
     assert "SegmentationClass/img0.png" in _files(out / "masks")
     assert [t.format for t in report.targets] == ["cvat", "masks"]
-    assert report.targets[1].dropped["point shapes (no area to paint)"] == 1
+    assert (
+        report.targets[1].dropped["point shapes (PNG masks (semantic + instance) has no equivalent)"]
+        == 1
+    )
 
 
 def test_a_failing_target_leaves_no_output_at_all(tmp_path: Path) -> None:
@@ -195,11 +198,15 @@ def test_report_summary_and_json(tmp_path: Path) -> None:
     assert isinstance(report, ConversionReport)
     summary = report.summary()
     assert "cvat: 1 items, 2 objects written" in summary
-    assert "dropped 1: confidence scores (CVAT XML has no score)" in summary
+    assert "dropped 1: CVAT for images 1.1 XML cannot hold confidence scores" in summary
     path = tmp_path / "reports" / "r.json"
     write_report(report, path)
     saved = json.loads(path.read_text())
-    assert saved["targets"][0]["dropped"] == {"confidence scores (CVAT XML has no score)": 1}
+    assert saved["targets"][0]["dropped"] == {
+        "CVAT for images 1.1 XML cannot hold confidence scores": 1,
+        "CVAT for images 1.1 XML cannot hold item statuses": 1,
+        "images not found on disk (not placed beside the labels)": 1,
+    }
     assert saved["targets"][0]["files"] == 1
     assert saved["items"] == 1
 

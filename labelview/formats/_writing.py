@@ -251,6 +251,8 @@ def image_name(
 
 def _stem(item: Item) -> str:
     reference = item.image if item.image and "://" not in item.image else item.name
+    if reference and "://" in reference:
+        reference = reference_parts(reference).name  # a server's folders are not the dataset's
     safe = sanitised(reference_parts(reference or item.id).as_posix())
     if safe is None:
         safe = sanitised(item.id) or PurePosixPath("item")

@@ -6,11 +6,15 @@
 - `SegmentationObject/<stem>.png`: 16-bit greyscale, pixel = instance number (1..K in the item's
   object order, counting area-shaped objects only; 0 = none).
 - `labelmap.txt` (Datumaro: `name:r,g,b::`), `classes.txt` (line i = class i, line 0 background),
-  `ImageSets/Segmentation/default.txt` (the stems).
+  `ImageSets/Segmentation/default.txt` (the stems), `images/<stem>.<ext>` (the images, linked by
+  default).
 
-Every area-shaped geometry is rasterised (boxes, rotated boxes, ellipses, polygons with their holes,
-masks); polylines, points and keypoints have no area and are dropped (reported). Multi-frame items
-write `<stem>/<frame index:06d>.png`.
+`<stem>` is the picture's name by the one naming rule (`_writing.pictures`) without its suffix:
+the image's path as found, video frames `<video stem>/<frame:06d>`.
+
+What the PNGs hold is declared in `holds()` (pixels only: masks as they are, other area shapes
+painted; polylines, points and keypoints have no area); the registry reports the rest. Counted
+here are only the losses that depend on the data: sizes unknown, names made safe or unique.
 
 Paint order (a pixel holds one label, the last painted wins): by `z_order` (low first) when an
 item's objects have one, then larger areas before smaller ones so small objects stay visible, then
@@ -21,12 +25,13 @@ from __future__ import annotations
 
 import io
 import math
-from collections.abc import Iterator
+from pathlib import PurePosixPath
 from typing import Literal
 
 import numpy as np
 from pydantic import Field
 
+from labelview.formats._writing import EXACT, Holds, ImagePlacer, pictures
 from labelview.formats.base import (
     Detection,
     Format,
@@ -36,22 +41,31 @@ from labelview.formats.base import (
     WriterOptions,
     no,
 )
-from labelview.images import reference_parts
+from labelview.formats.cvat.write import made_safe
 from labelview.model import (
     Box,
     Dataset,
     Ellipse,
-    Item,
     Mask,
     ObjectLabel,
     Polygon,
     RotatedBox,
 )
-from labelview.output import OutputDir, is_safe, sanitised
+from labelview.output import OutputDir, UniqueStems
 
 CLASS_DIR = "SegmentationClass"
 OBJECT_DIR = "SegmentationObject"
+IMAGES_DIR = "images"
 AREA_KINDS = frozenset({"box", "rotated_box", "ellipse", "polygon", "mask"})
+# The shape kinds of the loss report that are painted (everything with an area but a mask).
+_PAINTED = (
+    "box",
+    "rotated_box",
+    "ellipse",
+    "polygon",
+    "polygon_with_holes",
+    "multipart_polygon",
+)
 
 
 class MasksOptions(WriterOptions):
@@ -141,38 +155,13 @@ def _png(array: np.ndarray, palette: np.ndarray | None = None) -> bytes:
     return buffer.getvalue()
 
 
-class _Stems:
-    """Unique, safe output stems from item names (`../../a.jpg` -> `a`, duplicates get `_2`)."""
-
-    def __init__(self, report: WriteReport) -> None:
-        self.report = report
-        self.taken: set[str] = set()
-
-    def of(self, item: Item) -> str:
-        raw = (item.name or item.image or item.id).replace("\\", "/")
-        if "://" in raw:  # a URL: its path is the name (not an unsafe name)
-            raw = reference_parts(raw).as_posix()
-        safe = sanitised(raw)
-        if safe is None or not is_safe(raw):
-            self.report.drop("item names made safe for file names (absolute or '..' parts removed)")
-        stem = (
-            safe.with_suffix("").as_posix() if safe is not None and safe.stem else f"item_{item.id}"
-        )
-        unique, n = stem, 2
-        while unique.lower() in self.taken:
-            unique, n = f"{stem}_{n}", n + 1
-        if unique != stem:
-            self.report.drop("items whose file names collide (written with a _N suffix)")
-        self.taken.add(unique.lower())
-        return unique
-
-
-def _frames(item: Item) -> Iterator[int | None]:
-    indices = item.frame_indices()
-    if not indices or (item.kind == "image" and not item.frames):
-        yield None
-    else:
-        yield from indices
+def holds(options: MasksOptions | None = None) -> Holds:
+    """Pixels only: masks as they are, the other area shapes painted; no fields (z-order and
+    area decide the paint order but are not stored), no shapes without an area.
+    """
+    shapes = dict.fromkeys(_PAINTED, "painted into the PNGs as pixels")
+    shapes["mask"] = EXACT
+    return Holds(shapes)
 
 
 def write(
@@ -192,33 +181,35 @@ def write(
     palette = colormap if options.palette and not wide else None
     semantic = options.which in ("semantic", "both")
     instance = options.which in ("instance", "both")
-    stems = _Stems(report)
+    stems = UniqueStems()
+    placer = ImagePlacer(out, options.images, report)
     listed: list[str] = []
     total = len(dataset.items)
     for index, item in enumerate(dataset.items):
         if index % 50 == 0:
             ctx.check_cancelled()
             ctx.progress(index, total)
-        stem = stems.of(item)
         written = False
-        for frame in _frames(item):
-            size = item.size_of(frame)
-            if size is None and frame is None and item.image_path is not None:
+        for picture in pictures(item, ctx.image_roots):
+            size = picture.size
+            if size is None and picture.path is not None:
                 from labelview.images import image_size
 
-                size = image_size(item.image_path)
-            objects = item.objects_on(frame)
+                size = image_size(picture.path)
             if size is None:
                 report.drop("images without a known size (no mask written)")
-                report.drop("objects on images without a known size", len(objects))
+                report.drop("objects on images without a known size", len(picture.objects))
                 continue
+            if made_safe(picture, ctx.image_roots):
+                report.drop("item names made safe for file names (absolute or '..' parts removed)")
+            name = PurePosixPath(picture.name)
+            stem = stems.claim(name)
+            if stem != name.with_suffix("").as_posix():
+                report.drop("items whose file names collide (written with a _N suffix)")
             width, height = size
             classes = np.zeros((height, width), dtype=class_dtype) if semantic else None
             instances = np.zeros((height, width), dtype=np.uint16) if instance else None
-            for obj in objects:
-                if obj.kind not in AREA_KINDS:
-                    report.drop(f"{obj.kind} shapes (no area to paint)")
-            order = paint_order(objects)
+            order = paint_order(picture.objects)
             if len(order) > 65535:
                 report.drop("objects beyond 65,535 on one image", len(order) - 65535)
                 order = [pair for pair in order if pair[0] <= 65535]
@@ -239,17 +230,16 @@ def write(
                 if instances is not None:
                     instances[pixels] = number
                 report.objects += 1
-            name = stem if frame is None else f"{stem}/{frame:06d}"
             if classes is not None:
-                out.write_bytes(f"{CLASS_DIR}/{name}.png", _png(classes, palette))
+                out.write_bytes(f"{CLASS_DIR}/{stem}.png", _png(classes, palette))
             if instances is not None:
-                out.write_bytes(f"{OBJECT_DIR}/{name}.png", _png(instances))
-            listed.append(name)
+                out.write_bytes(f"{OBJECT_DIR}/{stem}.png", _png(instances))
+            # The image shares the masks' stem, so each mask sits beside its picture by name.
+            placer.place(picture.path, f"{IMAGES_DIR}/{stem}{name.suffix or '.jpg'}")
+            listed.append(stem)
             written = True
         report.items += written
-        if written and options.images != "none" and item.image_path is not None:
-            suffix = item.image_path.suffix.lower()
-            out.copy_file(item.image_path, f"images/{stem}{suffix}", link=options.images == "link")
+    placer.finish()
     ctx.progress(total, total)
 
     if any(":" in name or "\n" in name for name in names):
@@ -274,4 +264,5 @@ FORMAT = Format(
     write=write,
     options=MasksOptions,
     description="VOC-style SegmentationClass / SegmentationObject PNGs with labelmap.txt.",
+    holds=holds,
 )

@@ -1,4 +1,7 @@
-"""CVAT for images 1.1 XML writer: shapes, CVAT's own mask RLE, skeletons, tags, attributes."""
+"""CVAT for images 1.1 XML writer: shapes, CVAT's own mask RLE, skeletons, tags, attributes.
+
+There is no CVAT reader: the XML is checked with an independent parse (ElementTree).
+"""
 
 from __future__ import annotations
 
@@ -8,7 +11,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from labelview import formats
 from labelview.formats import cvat
+from labelview.formats._writing import _UNITS, FIELDS, SHAPE_KINDS, losses
 from labelview.formats.base import Confidence, Probe, WriteContext
 from labelview.model import (
     Answer,
@@ -32,7 +37,8 @@ from labelview.output import OutputDir
 
 def _write(dataset: Dataset, folder: Path, **options: object) -> tuple[ET.Element, object]:
     out = OutputDir(folder)
-    report = cvat.write(dataset, out, cvat.CvatOptions(**options), WriteContext())
+    # Through the registry, so the report holds what `holds` leaves out too.
+    report = formats.write("cvat", dataset, out, cvat.CvatOptions(**options), WriteContext())
     out.commit()
     return ET.parse(folder / "annotations.xml").getroot(), report
 
@@ -183,19 +189,21 @@ def test_polygon_with_hole_becomes_a_mask_with_the_hole_empty(tmp_path: Path) ->
     assert not decoded[3, 5]  # inside the hole
     assert not decoded[0, 0]
     assert not decoded[7, 9]
-    assert report.dropped["polygons with holes written as masks (CVAT polygons have no holes)"] == 1
+    assert report.dropped["polygon with holes written as masks (CVAT polygons have no holes)"] == 1
     label = root.find("meta/task/labels/label")
     assert label.findtext("type") == "mask"
 
 
 def test_multi_part_polygon_shares_a_group(tmp_path: Path) -> None:
     two = Polygon.from_rings([[[0, 0], [2, 0], [2, 2]], [[5, 5], [7, 5], [7, 7]]])
-    root, report = _write(_dataset(ObjectLabel("road", two)), tmp_path)
+    root, report = _write(_dataset(ObjectLabel("road", two)), tmp_path, images="none")
     polygons = root.findall("image/polygon")
     assert len(polygons) == 2
     assert polygons[0].get("group_id") == polygons[1].get("group_id") == "1"
     assert report.objects == 1
-    assert sum(report.dropped.values()) == 1
+    assert report.dropped == {
+        "multipart polygon written as one polygon per part, sharing a group_id": 1
+    }
 
 
 def test_skeleton_nodes_visibility_and_meta(tmp_path: Path) -> None:
@@ -338,13 +346,14 @@ def test_multi_frame_item_writes_an_image_per_frame(tmp_path: Path) -> None:
     )
     root, report = _write(dataset, tmp_path)
     images = root.findall("image")
+    # The one naming rule: a video's frames are <video stem>/<frame:06d>.<ext>.
     assert [(i.get("id"), i.get("name")) for i in images] == [
-        ("0", "clip.mp4/frame_000000"),
-        ("1", "frames/1.jpg"),
+        ("0", "clip/000000.jpg"),
+        ("1", "clip/000001.jpg"),
     ]
     assert [len(i.findall("box")) for i in images] == [1, 1]
     assert images[1].find("box").get("xtl") == "2.00"
-    assert report.dropped["track ids (CVAT for images has no tracks)"] == 1
+    assert report.dropped["CVAT for images 1.1 XML cannot hold track ids"] == 1
 
 
 def test_image_without_size_is_reported(tmp_path: Path) -> None:
@@ -367,7 +376,7 @@ def test_existing_output_is_not_overwritten(tmp_path: Path) -> None:
 def test_url_names_keep_their_path(tmp_path: Path) -> None:
     dataset = _dataset(ObjectLabel("car", Box(0, 0, 1, 1)))
     dataset.items[0].name = "https://bucket.example/data/x%201.jpg"
-    root, report = _write(dataset, tmp_path)
+    root, report = _write(dataset, tmp_path, images="none")
     assert root.find("image").get("name") == "data/x 1.jpg"
     assert not report.dropped
 
@@ -389,5 +398,176 @@ def test_image_names_are_unique(tmp_path: Path) -> None:
         Item(id="3", name="g", kind="group", frames=[Frame(index=0, name="a.jpg")]),
     ]
     root, report = _write(dataset, tmp_path)
-    assert [image.get("name") for image in root.findall("image")] == ["a.jpg", "a_2.jpg", "g/a.jpg"]
-    assert report.dropped["image names used twice (written with a _N suffix)"] == 1
+    assert [image.get("name") for image in root.findall("image")] == ["a.jpg", "a_2.jpg", "a_3.jpg"]
+    assert report.dropped["image names used twice (written with a _N suffix)"] == 2
+
+
+# --- every field and shape kind, checked in an independent parse ---------------------------------
+
+
+def _every_field(tmp_path: Path) -> Dataset:
+    from tests.formats.contract import random_dataset
+
+    return random_dataset(7, list(SHAPE_KINDS), tmp_path / "src", each=True)
+
+
+def _shapes_of(image: ET.Element, obj: ObjectLabel) -> int:
+    """How many shape elements one object becomes (a multi-part polygon: one per part)."""
+    return len(obj.geometry.parts) if cvat_kind(obj) == "multipart_polygon" else 1
+
+
+def cvat_kind(obj: ObjectLabel) -> str:
+    from labelview.formats._writing import shape_kind
+
+    return shape_kind(obj)
+
+
+def _num(value: float) -> str:
+    return f"{value:.2f}"
+
+
+def _check_geometry(
+    element: ET.Element, obj: ObjectLabel, size: tuple[int, int], part: int = 0
+) -> None:
+    from labelview.ops import raster
+
+    g, kind = obj.geometry, cvat_kind(obj)
+    if kind == "box":
+        assert element.tag == "box"
+        x0, y0, x1, y1 = g.bounds()
+        assert [element.get(k) for k in ("xtl", "ytl", "xbr", "ybr")] == [
+            _num(v) for v in (x0, y0, x1, y1)
+        ]
+    elif kind == "rotated_box":
+        assert element.tag == "box"
+        xtl, ytl, xbr, ybr = (float(element.get(k)) for k in ("xtl", "ytl", "xbr", "ybr"))
+        assert (xtl + xbr) / 2 == pytest.approx(g.cx, abs=0.01)
+        assert (ytl + ybr) / 2 == pytest.approx(g.cy, abs=0.01)
+        assert (xbr - xtl, ybr - ytl) == pytest.approx((g.w, g.h), abs=0.02)
+        assert float(element.get("rotation", "0")) == pytest.approx(g.angle % 360, abs=0.01)
+    elif kind in ("polygon", "multipart_polygon", "polyline"):
+        assert element.tag == ("polyline" if kind == "polyline" else "polygon")
+        points = g.points if kind == "polyline" else g.parts[part].outer
+        assert element.get("points") == ";".join(f"{_num(x)},{_num(y)}" for x, y in points)
+    elif kind == "point":
+        assert (element.tag, element.get("points")) == ("points", f"{_num(g.x)},{_num(g.y)}")
+    elif kind == "ellipse":
+        assert element.tag == "ellipse"
+        assert [element.get(k) for k in ("cx", "cy", "rx", "ry")] == [
+            _num(v) for v in (g.cx, g.cy, g.rx, g.ry)
+        ]
+    elif kind == "keypoints":
+        assert element.tag == "skeleton"
+        nodes = element.findall("points")
+        assert [n.get("label") for n in nodes] == list(g.names)
+        assert [n.get("points") for n in nodes] == [f"{_num(x)},{_num(y)}" for x, y in g.points]
+        # visibility 0 = outside, 1 = occluded, 2 = visible
+        assert [(n.get("outside"), n.get("occluded")) for n in nodes] == [
+            ("1" if v == 0 else "0", "1" if v == 1 else "0") for v in g.visibility
+        ]
+    elif kind in ("mask", "polygon_with_holes"):
+        assert element.tag == "mask"
+        runs = [int(v) for v in element.get("rle").split(",")]
+        box = (int(element.get(k)) for k in ("left", "top", "width", "height"))
+        decoded = cvat.cvat_rle_to_mask(runs, *box, (size[1], size[0]))
+        expected = g.decode() if kind == "mask" else raster.rasterise(g, size[1], size[0])
+        assert np.array_equal(decoded, expected)
+    else:
+        raise AssertionError(f"unchecked kind {kind}")
+
+
+def test_every_held_field_is_in_the_xml_and_the_report_names_the_rest(tmp_path: Path) -> None:
+    dataset = _every_field(tmp_path)
+    root, report = _write(dataset, tmp_path / "out")
+    holds = cvat.holds()
+    images = root.findall("image")
+    assert len(images) == len(dataset.items)
+    kinds_seen = set()
+    for item, image in zip(dataset.items, images, strict=True):
+        assert image.get("name") == item.image_path.name  # relative to where it was found
+        assert (image.get("width"), image.get("height")) == (str(item.width), str(item.height))
+        shapes = [child for child in image if child.tag != "tag"]
+        for obj in item.objects:
+            count = _shapes_of(image, obj)
+            mine, shapes = shapes[:count], shapes[count:]
+            kinds_seen.add(cvat_kind(obj))
+            for part, element in enumerate(mine):
+                _check_geometry(element, obj, item.size_of(), part)
+                # held fields: category, source, z order, attributes (occluded as the flag)
+                assert element.get("label") == obj.category
+                assert element.get("source") == "auto"  # obj.source == "model"
+                assert element.get("z_order") == str(obj.z_order)
+                occluded = next(a.value for a in obj.attributes if a.name == "occluded")
+                if element.tag != "skeleton":
+                    assert element.get("occluded") == ("1" if occluded else "0")
+                attributes = {a.get("name"): a.text for a in element.findall("attribute")}
+                assert attributes == {"colour": "red"}
+            if count > 1:
+                assert len({element.get("group_id") for element in mine}) == 1
+        assert shapes == []
+        tags = image.findall("tag")
+        assert [(t.get("label"), t.find("attribute").text) for t in tags] == [
+            (answer.name, answer.value) for answer in item.classifications
+        ]
+    assert kinds_seen == set(SHAPE_KINDS)
+    # The report names exactly what is not held: each field once, the two converted kinds.
+    assert dict(report.dropped) == dict(losses(dataset, holds, cvat.FORMAT.title))
+    text = "\n".join(report.dropped)
+    for name in FIELDS - holds.fields:
+        assert f"cannot hold {_UNITS[name]}" in text
+    for name in holds.fields:
+        assert _UNITS[name] not in text
+    assert report.dropped["polygon with holes written as masks (CVAT polygons have no holes)"]
+    assert report.dropped["multipart polygon written as one polygon per part, sharing a group_id"]
+    # the images were found, so they are placed as CVAT's images/<name>
+    for image in images:
+        assert (tmp_path / "out" / "images" / image.get("name")).is_file()
+
+
+def test_every_track_id_is_reported(tmp_path: Path) -> None:
+    dataset = Dataset()
+    dataset.category("car")
+    objects = [ObjectLabel("car", Box(i, 0, 1, 1), frame=i, track=f"t{i % 7}") for i in range(30)]
+    dataset.items.append(
+        Item(id="v", name="clip.mp4", kind="video", width=40, height=4, objects=objects)
+    )
+    root, report = _write(dataset, tmp_path)
+    assert len(root.findall("image")) == 30
+    assert report.dropped["CVAT for images 1.1 XML cannot hold track ids"] == 30
+
+
+def test_images_are_named_as_found_and_placed_beside_the_xml(tmp_path: Path) -> None:
+    source = tmp_path / "export"
+    (source / "sub").mkdir(parents=True)
+    (source / "sub" / "x.jpg").write_bytes(b"jpeg")
+    dataset = _dataset(ObjectLabel("car", Box(0, 0, 1, 1)))
+    dataset.source = source / "export.json"
+    dataset.items[0].image = "https://bucket.example/a/b/x.jpg?sig=1#frag"
+    dataset.items[0].image_path = source / "sub" / "x.jpg"
+    root, report = _write(dataset, tmp_path / "out")
+    name = root.find("image").get("name")
+    assert name == "sub/x.jpg"
+    placed = tmp_path / "out" / "images" / "sub" / "x.jpg"
+    assert placed.read_bytes() == b"jpeg"
+    assert any(note.startswith("images: 1 ") for note in report.notes)
+
+
+def test_no_image_name_holds_a_url_or_a_fragment(tmp_path: Path) -> None:
+    dataset = Dataset()
+    dataset.category("car")
+    dataset.items = [
+        Item(id="1", name="https://host/p/a.jpg?x=1", width=4, height=4),
+        Item(
+            id="2",
+            name="https://host/v/clip.mp4",
+            kind="video",
+            width=4,
+            height=4,
+            frames=[Frame(index=3, image="https://host/v/clip.mp4#3")],
+        ),
+    ]
+    root, _ = _write(dataset, tmp_path, images="none")
+    names = [image.get("name") for image in root.findall("image")]
+    # A URL gives its path; a video's frames sit under its stem.
+    assert names == ["p/a.jpg", "clip/000003.jpg"]
+    assert not any("://" in name or "#" in name for name in names)

@@ -8,7 +8,9 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from labelview import formats
 from labelview.formats import masks
+from labelview.formats._writing import _UNITS, FIELDS, SHAPE_KINDS, losses
 from labelview.formats.base import Confidence, Probe, WriteContext
 from labelview.model import (
     ArrayMask,
@@ -28,10 +30,13 @@ from labelview.output import OutputDir
 
 pytest.importorskip("labelview.ops.raster", reason="ops/raster.py not written yet")
 
+TITLE = masks.FORMAT.title
+
 
 def _write(dataset: Dataset, folder: Path, **options: object):
     out = OutputDir(folder)
-    report = masks.write(dataset, out, masks.MasksOptions(**options), WriteContext())
+    # Through the registry, so the report holds what `holds` leaves out too.
+    report = formats.write("masks", dataset, out, masks.MasksOptions(**options), WriteContext())
     out.commit()
     return report
 
@@ -88,8 +93,10 @@ def test_semantic_map_larger_first_and_hole_stays_background(tmp_path: Path) -> 
     )
     assert np.array_equal(classes, expected)
     assert report.objects == 2
-    assert report.dropped["polyline shapes (no area to paint)"] == 1
-    assert report.dropped["point shapes (no area to paint)"] == 1
+    assert report.dropped[f"polyline shapes ({TITLE} has no equivalent)"] == 1
+    assert report.dropped[f"point shapes ({TITLE} has no equivalent)"] == 1
+    assert report.dropped["box painted into the PNGs as pixels"] == 1
+    assert report.dropped["polygon with holes painted into the PNGs as pixels"] == 1
 
 
 def test_instance_map_numbers_objects_in_item_order(tmp_path: Path) -> None:
@@ -235,6 +242,87 @@ def test_frames_write_one_png_each(tmp_path: Path) -> None:
 def test_url_names_keep_their_path(tmp_path: Path) -> None:
     dataset = Dataset()
     dataset.items.append(Item(id="1", name="https://bucket.example/d/x%201.jpg", width=2, height=2))
-    report = _write(dataset, tmp_path, which="semantic")
+    report = _write(dataset, tmp_path, which="semantic", images="none")
     assert (tmp_path / "SegmentationClass" / "d" / "x 1.png").is_file()
     assert not report.dropped
+
+
+def test_multipart_and_plain_polygons_are_painted(tmp_path: Path) -> None:
+    dataset = Dataset()
+    dataset.category("a")
+    dataset.category("b")
+    two = Polygon.from_rings([[[0, 0], [2, 0], [2, 2], [0, 2]], [[5, 0], [7, 0], [7, 2], [5, 2]]])
+    square = Polygon.from_points([[0, 3], [3, 3], [3, 6], [0, 6]])
+    dataset.items.append(
+        Item(
+            id="1",
+            name="p.png",
+            width=8,
+            height=6,
+            objects=[ObjectLabel("a", two), ObjectLabel("b", square)],
+        )
+    )
+    _write(dataset, tmp_path, palette=False)
+    classes = _read(tmp_path / "SegmentationClass" / "p.png")
+    expected = np.zeros((6, 8), dtype=np.uint8)
+    expected[0:2, 0:2] = expected[0:2, 5:7] = 1  # both parts, nothing between them
+    expected[3:6, 0:3] = 2
+    assert np.array_equal(classes, expected)
+    instances = _read(tmp_path / "SegmentationObject" / "p.png")
+    assert np.array_equal(instances, expected.astype(np.uint16))  # object k = instance k
+
+
+def test_every_shape_kind_and_field_pixels_and_report(tmp_path: Path) -> None:
+    from labelview.ops import raster
+    from tests.formats.contract import random_dataset
+
+    dataset = random_dataset(7, list(SHAPE_KINDS), tmp_path / "src", each=True)
+    report = _write(dataset, tmp_path / "out", palette=False)
+    class_of = {name: i for i, name in enumerate(dataset.categories, start=1)}
+    for item in dataset.items:
+        stem = item.image_path.stem  # named as found: image_0.png -> image_0
+        classes = _read(tmp_path / "out" / "SegmentationClass" / f"{stem}.png")
+        instances = _read(tmp_path / "out" / "SegmentationObject" / f"{stem}.png")
+        # Repaint in the documented order (z-order, then larger first) and compare every pixel.
+        expected_classes = np.zeros_like(classes)
+        expected_instances = np.zeros_like(instances)
+        for number, obj in masks.paint_order(item.objects):
+            pixels = raster.rasterise(obj.geometry, item.height, item.width)
+            expected_classes[pixels] = class_of[obj.category]
+            expected_instances[pixels] = number
+        assert np.array_equal(classes, expected_classes)
+        assert np.array_equal(instances, expected_instances)
+        assert (tmp_path / "out" / "images" / f"{stem}.png").is_file()
+    # The report names exactly what the PNGs do not hold: every field, the shapes without an
+    # area, and the painted shapes.
+    assert dict(report.dropped) == dict(losses(dataset, masks.holds(), TITLE))
+    text = "\n".join(report.dropped)
+    for name in FIELDS:
+        assert f"cannot hold {_UNITS[name]}" in text
+    for kind in ("polyline", "point", "keypoints"):
+        assert report.dropped[f"{kind} shapes ({TITLE} has no equivalent)"]
+    assert not any(line.startswith("mask ") for line in report.dropped)
+
+
+def test_mask_names_follow_the_image_as_found(tmp_path: Path) -> None:
+    from PIL import Image as PILImage
+
+    source = tmp_path / "export"
+    (source / "sub").mkdir(parents=True)
+    PILImage.new("RGB", (4, 3)).save(source / "sub" / "x.png")
+    dataset = Dataset()
+    dataset.category("a")
+    dataset.source = source / "export.json"
+    dataset.items.append(
+        Item(
+            id="1",
+            name="https://bucket/x.png?sig=2",
+            image_path=source / "sub" / "x.png",
+            objects=[ObjectLabel("a", Box(0, 0, 2, 2))],
+        )
+    )
+    report = _write(dataset, tmp_path / "out", which="semantic")
+    assert (tmp_path / "out" / "SegmentationClass" / "sub" / "x.png").is_file()
+    assert (tmp_path / "out" / "images" / "sub" / "x.png").is_file()
+    assert (tmp_path / "out" / "ImageSets/Segmentation/default.txt").read_text() == "sub/x\n"
+    assert report.objects == 1  # the size was read from the image

@@ -21,7 +21,7 @@ from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING, Any
 
 from labelview.images import reference_parts
-from labelview.model import Dataset, Item, ObjectLabel
+from labelview.model import Dataset, Frame, Item, ObjectLabel
 from labelview.model.classifications import walk
 from labelview.model.geometry import Polygon
 from labelview.output import sanitised
@@ -213,7 +213,7 @@ def pictures(item: Item, roots: Iterable[Path] = ()) -> list[Picture]:
     for index in item.frame_indices():
         frame = declared.get(index)
         path = frame.image_path if frame is not None else None
-        reference = (frame.image or frame.name) if frame is not None else None
+        reference = _frame_reference(frame) if frame is not None else None
         if item.kind == "video" or not (path or reference):
             suffix = video_suffix or (path.suffix.lower() if path else "") or _suffix(reference)
             suffix = suffix or ".jpg"
@@ -225,6 +225,14 @@ def pictures(item: Item, roots: Iterable[Path] = ()) -> list[Picture]:
         objects = unframed + by_frame.get(index, [])
         result.append(Picture(item, index, name, path, width, height, objects))
     return result
+
+
+def _frame_reference(frame: Frame) -> str | None:
+    """A frame's image reference; the reader's canonical name when the export gives a URL."""
+    image = frame.image
+    if image and ("://" in image or image.startswith("data:")) and frame.name:
+        return frame.name
+    return image or frame.name
 
 
 def image_name(

@@ -52,8 +52,9 @@ FIXTURES: dict[str, tuple[str, int, int]] = {
     "encord/reviews.json": ("encord", 1, 4),
     "ango/v3_all_tools.json": ("ango", 0, 0),
     "dataloop/item_all_types.json": ("dataloop", 0, 0),
-    "segments/vector_release.json": ("segments", 0, 0),
-    "datagym/export.json": ("datagym", 0, 0),
+    # 7 annotations: 2 invalid, a cuboid kept without a shape
+    "segments/vector_release.json": ("segments", 1, 5),
+    "datagym/legacy.json": ("datagym", 1, 2),
     # 12 shapes, one a 2-point polygon (skipped with a warning)
     "labelme/sample.json": ("labelme", 1, 11),
     # img1.xml: 3 objects (one with a bad xmin, read as a warning) and a <part>

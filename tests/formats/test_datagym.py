@@ -293,3 +293,18 @@ def test_convert_to_yolo_segment_and_png_masks(export_with_image: Path, tmp_path
     lawn = classes.index("lawn")
     assert semantic[0, 9] == lawn
     assert semantic[4, 2] == 0  # inside the hole, under no other shape
+
+
+def test_written_image_names_are_the_uploaded_names(tmp_path: Path, data: Path) -> None:
+    from labelview.formats._writing import pictures
+
+    shutil.copy(data / "datagym" / "export.json", tmp_path / "export.json")
+    (tmp_path / "media").mkdir()
+    Image.new("RGB", (12, 10)).save(tmp_path / "media" / "empty.jpg")
+    dataset, _ = read(tmp_path / "export.json")
+    names = [pictures(item, [tmp_path])[0].name for item in dataset.items]
+    # Missing: the decoded external_media_ID; found: where it was found.
+    assert names == ["garden view#1.jpg", "media/empty.jpg"]
+    video, _ = read(data / "datagym" / "video_project.json")
+    frames = [picture.name for picture in pictures(video.items[0], [data / "datagym"])]
+    assert frames[:2] == ["kitchen/000000.jpg", "kitchen/000001.jpg"]

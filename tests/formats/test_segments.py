@@ -15,6 +15,7 @@ from labelview import formats
 from labelview.errors import FormatError
 from labelview.formats import segments
 from labelview.formats.base import Confidence, Probe, ReadContext
+from labelview.formats.segments import bitmaps as segments_bitmaps
 from labelview.model import Box, Mask, Point, Polygon, Polyline
 from labelview.ops import rle
 
@@ -195,7 +196,7 @@ def test_bitmap_is_decoded_once_for_all_instances(
         calls.append(path)
         return decode(path)
 
-    monkeypatch.setattr(segments, "decode_bitmap", counting)
+    monkeypatch.setattr(segments_bitmaps, "decode_bitmap", counting)
     segments.BITMAP_CACHE.clear()
     dataset, _ = read(bitmap_release, check_bitmaps=False)
     assert calls == []  # nothing decoded while reading
@@ -273,7 +274,13 @@ def test_sequence_frames_tracks_keyframes(data: Path) -> None:
     dataset, issues = read(data / "segments" / "sequence_release.json")
     [item] = dataset.items
     assert item.kind == "sequence"
-    assert [f.name for f in item.frames] == ["first", "00002", "00003"]
+    # Frames are named as the SDK's export names them: <sample stem>-<frame name><URL suffix>.
+    assert [f.name for f in item.frames] == [
+        "clip_7-first.jpg",
+        "clip_7-00002.jpg",
+        "clip_7-00003.jpg",
+    ]
+    assert item.frames[0].extra["name"] == "first"  # the release's own frame name
     assert item.frames[0].extra["timestamp"] == "1521632908000289000"  # opaque, not a float
     cars = [obj for obj in item.objects if obj.category == "car"]
     assert [(o.frame, o.track, o.id, o.extra["keyframe"]) for o in cars] == [
@@ -437,7 +444,8 @@ def test_convert_to_coco_keeps_instance_masks_as_rle(with_image: Path, tmp_path:
     [out] = (tmp_path / "coco").glob("*.json")
     coco = json.loads(out.read_text())
     names = {c["id"]: c["name"] for c in coco["categories"]}
-    assert names[1] == "road"  # Segments category 0 is a class; COCO ids start at 1
+    # The release's ids are kept (category_ids=source): Segments category 0 is a class.
+    assert names[0] == "road"
     masks = {}
     for annotation in coco["annotations"]:
         assert isinstance(annotation["segmentation"], dict)  # RLE, not traced polygons
@@ -549,3 +557,103 @@ def test_sequence_frames_found_by_url_name_or_frame_name(tmp_path: Path, data: P
     assert [i.where for i in issues if "image not found" in i.message] == [
         "dataset.samples[0].attributes.frames[2].image.url"
     ]
+
+
+# --- canonical image names ------------------------------------------------------------------------
+
+
+def _vector_release(tmp_path: Path, samples: list[dict]) -> Path:
+    release = {
+        "name": "v1",
+        "dataset": {
+            "name": "streets",
+            "owner": "tester",
+            "task_type": "vector",
+            "task_attributes": {"categories": [{"id": 1, "name": "car"}]},
+            "labelsets": [{"name": "ground-truth", "is_groundtruth": True}],
+            "samples": samples,
+        },
+    }
+    path = tmp_path / "release.json"
+    path.write_text(json.dumps(release))
+    return path
+
+
+def _image_sample(uuid: str, name: str, url: str) -> dict:
+    box = {"id": 1, "category_id": 1, "type": "bbox", "points": [[1, 1], [3, 3]]}
+    return {
+        "uuid": uuid,
+        "name": name,
+        "attributes": {"image": {"url": url}},
+        "labels": {
+            "ground-truth": {"label_status": "LABELED", "attributes": {"annotations": [box]}}
+        },
+    }
+
+
+def test_items_are_named_as_the_sdk_downloads_them(tmp_path: Path) -> None:
+    from labelview.formats._writing import pictures
+
+    path = _vector_release(
+        tmp_path,
+        [
+            _image_sample("a", "photo", "https://segmentsai-prod.s3.eu-west-2.amazonaws.com/x.png"),
+            _image_sample("b", "IMG 2.JPG", "https://example.invalid/assets/u/y.jpg?X-Sig=1"),
+            _image_sample("c", "no-suffix.jpg", "https://example.invalid/assets/u/z"),
+        ],
+    )
+    # The SDK's cache: segments/<owner>_<dataset>/<release>/<sample stem><URL suffix>
+    cache = tmp_path / "segments" / "tester_streets" / "v1"
+    cache.mkdir(parents=True)
+    Image.new("RGB", (8, 6)).save(cache / "photo.png")
+    dataset, issues = read(path)
+    found, missing, bare = dataset.items
+    assert [found.name, missing.name, bare.name] == ["photo.png", "IMG 2.jpg", "no-suffix.jpg"]
+    assert missing.extra["sample_name"] == "IMG 2.JPG"
+    assert found.image_path == cache / "photo.png"
+    assert (found.width, found.height) == (8, 6)
+    assert missing.image_path is None
+    names = [pictures(item, [tmp_path])[0].name for item in dataset.items]
+    # As found, relative to the release's folder; else the SDK's name; never the URL.
+    assert names == ["segments/tester_streets/v1/photo.png", "IMG 2.jpg", "no-suffix.jpg"]
+    assert [i.where for i in issues if "image not found" in i.message] == [
+        "dataset.samples[1].attributes.image.url",
+        "dataset.samples[2].attributes.image.url",
+    ]
+
+
+def test_url_map_matches_signed_urls_without_their_query(tmp_path: Path) -> None:
+    url = "https://segmentsai-prod.s3.eu-west-2.amazonaws.com/assets/u/y.jpg"
+    path = _vector_release(tmp_path, [_image_sample("b", "b.jpg", url + "?X-Amz-Signature=abc")])
+    (tmp_path / "store").mkdir()
+    Image.new("RGB", (4, 2)).save(tmp_path / "store" / "local.jpg")
+    url_map = tmp_path / "map.json"
+    url_map.write_text(json.dumps({url: "store/local.jpg"}))
+    ctx = ReadContext(file=path, url_map=url_map)
+    dataset = segments.read(path, ctx)
+    assert dataset.items[0].image_path == tmp_path / "store" / "local.jpg"
+    assert not [i for i in ctx.issues if "not found" in i.message]
+
+
+def test_sequence_frames_found_under_their_canonical_name(tmp_path: Path, data: Path) -> None:
+    shutil.copy(data / "segments" / "sequence_release.json", tmp_path / "release.json")
+    Image.new("RGB", (4, 3)).save(tmp_path / "clip_7-00003.jpg")
+    dataset, _ = read(tmp_path / "release.json")
+    frames = dataset.items[0].frames
+    assert frames[2].image_path == tmp_path / "clip_7-00003.jpg"
+    assert (frames[2].width, frames[2].height) == (4, 3)
+
+
+def test_broken_values_are_located_and_the_rest_loads(tmp_path: Path) -> None:
+    bad = _image_sample("a", "a.jpg", "https://example.invalid/a.jpg")
+    annotations = bad["labels"]["ground-truth"]["attributes"]["annotations"]
+    annotations.append({"id": 2, "category_id": 1, "type": "point", "points": [["x", 1]]})
+    annotations.append({"id": 3, "category_id": 1, "type": "bbox", "points": [[1e12, 0], [1, 1]]})
+    path = _vector_release(tmp_path, [bad, {"uuid": {"not": "text"}}])
+    dataset, issues = read(path)
+    assert [obj.id for obj in dataset.items[0].objects] == ["1"]
+    located = {i.where: i.message for i in issues}
+    base = "dataset.samples[0].labels.ground-truth.attributes.annotations"
+    assert located[f"{base}[1]"] == "annotation skipped: x must be a number, got 'x'"
+    assert "far outside any image" in located[f"{base}[2]"]
+    assert located["dataset.samples[1]"] == "sample skipped: uuid must be text, got an object"

@@ -104,6 +104,8 @@ class Holds:
 
     shapes: Mapping[str, str]
     fields: frozenset[str] = frozenset()
+    # The target stores no image size (YOLO): its labels read back only where the images are.
+    sizes_from_images: bool = False
 
     def __post_init__(self) -> None:
         unknown = (set(self.shapes) - set(SHAPE_KINDS)) | (set(self.fields) - FIELDS)

@@ -195,7 +195,11 @@ class ReadContext:
         return FormatError(self._name(None), where, message)
 
     def _name(self, file: Path | str | None) -> str:
-        return Path(file).name if file is not None else self.file.name
+        if file is None:
+            return self.file.name
+        # A relative name given as text (labels/train/a.txt) is kept whole: two splits may have
+        # files of the same name.
+        return file if isinstance(file, str) and not Path(file).is_absolute() else Path(file).name
 
     def progress(self, done: int, total: int) -> None:
         self.control.progress(done, total)

@@ -59,7 +59,7 @@ FIXTURES: dict[str, tuple[str, int, int]] = {
     "labelme/sample.json": ("labelme", 1, 11),
     # img1.xml: 3 objects (one with a bad xmin, read as a warning) and a <part>
     "voc/Annotations": ("voc", 1, 3),
-    "yolo/detect_segment": ("yolo", 0, 0),
+    "yolo/detect_segment": ("yolo", 2, 2),
 }
 
 CATEGORIES = ("cat", "dog", "traffic light")

@@ -100,6 +100,7 @@ def verify(
                 continue
             out_item, frame = match
             candidates = out_item.objects_on(frame) if frame is not None else out_item.objects
+            candidates = [obj for obj in candidates if not _empty(obj)]
             findings.extend(_objects(picture, held, candidates, holds, tracks))
             if "classifications" in holds.fields and picture.frame is None:
                 given = _normal(flatten(item.classifications))

@@ -59,10 +59,8 @@ def test_several_targets_write_one_folder_each(tmp_path: Path) -> None:
     assert "annotations.xml" in _files(out / "cvat")
     assert "SegmentationClass/img0.png" in _files(out / "masks")
     assert [t.format for t in report.targets] == ["cvat", "masks"]
-    assert (
-        report.targets[1].dropped["point shapes (PNG masks (semantic + instance) has no equivalent)"]
-        == 1
-    )
+    masks = report.targets[1].dropped
+    assert masks["point shapes (PNG masks (semantic + instance) has no equivalent)"] == 1
 
 
 def test_a_failing_target_leaves_no_output_at_all(tmp_path: Path) -> None:

@@ -61,7 +61,8 @@ def test_drop_adds_inputs_and_convert_writes_files(qtbot, dialog, export, tmp_pa
     target = top.child(0)
     assert target.text(1) == "2 items, 3 objects"
     dropped = target.child(0)
-    lines = {dropped.child(i).text(0): dropped.child(i).text(1) for i in range(dropped.childCount())}
+    children = [dropped.child(i) for i in range(dropped.childCount())]
+    lines = {child.text(0): child.text(1) for child in children}
     assert lines["polygon written as its bounding box"] == "1"
 
 

@@ -239,7 +239,18 @@ def _verify(
     if not fmt.readable or holds is None or report.out is None:
         report.notes.append(f"not verified: {fmt.title} output cannot be read back yet")
         return
-    written = formats.read(readback_path(name, report.out), format=name)
+    if report.objects == 0:
+        report.notes.append("not verified: no object was written")
+        return
+    try:
+        written = formats.read(readback_path(name, report.out), format=name)
+    except LabelviewError as error:
+        report.notes.append(f"not verified: the output cannot be read back ({error})")
+        report.findings = []
+        from labelview.verify import Finding
+
+        report.findings.append(Finding("", "", None, "unreadable", str(error)))
+        return
     report.findings = verify.verify(
         dataset, written, holds, roots=roots, skipped=report.skipped
     )

@@ -301,7 +301,10 @@ def _pair(
     if left and free:
         ious = coco_mask.iou([_box(o) for o in left], [_box(o) for o in free], [0] * len(free))
         ious = np.asarray(ious, dtype=np.float64).reshape(len(left), len(free))
-        order = np.dstack(np.unravel_index(np.argsort(-ious, axis=None), ious.shape))[0]
+        # Same-class pairs first: two identical boxes of different classes pair by class.
+        same = np.array([[a.category == b.category for b in free] for a in left], dtype=float)
+        ranked = np.where(ious >= _MATCH_IOU, ious + same, ious)
+        order = np.dstack(np.unravel_index(np.argsort(-ranked, axis=None), ious.shape))[0]
         used_left: set[int] = set()
         used_free: set[int] = set()
         for i, j in order:

@@ -131,5 +131,9 @@ def test_write_then_read_is_identity_on_what_a_writer_holds(name, seed, tmp_path
 @pytest.mark.parametrize("fixture", sorted(FIXTURES))
 def test_every_fixture_converts_to_every_writer_without_changes(name, fixture, tmp_path) -> None:
     report = convert(DATA / fixture, tmp_path / "out", name, verify=True)
-    findings = report.targets[0].findings
+    target = report.targets[0]
+    if target.objects == 0:  # e.g. YOLO from a fixture without images or sizes: nothing to read
+        assert "not verified: no object was written" in target.notes
+        return
+    findings = target.findings
     assert findings == [], "\n".join(str(f) for f in findings or ())

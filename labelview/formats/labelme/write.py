@@ -248,7 +248,7 @@ def _shapes(obj: ObjectLabel, size: tuple[int, int] | None, report: WriteReport)
     if isinstance(geometry, Polygon):
         if geometry.has_holes:
             if size is None:
-                report.drop("polygons with holes on images without a size (no mask possible)")
+                report.skip(obj, "polygons with holes on images without a size (no mask possible)")
                 return []
             from labelview.ops.raster import rasterise
 

@@ -205,11 +205,19 @@ def _stripped(value: str | None) -> str | None:
     return value or None
 
 
+def _text(value: str | None) -> str:
+    """An element's text: trimmed when the XML was pretty-printed around it (a line break), else
+    as written, so a class named 'Epiglottis ' survives a round trip.
+    """
+    value = value or ""
+    return value.strip() if "\n" in value or "\t" in value else value
+
+
 def _object(
     element: ET.Element, object_id: str, item: Item, dataset: Dataset, *, one_based: bool
 ) -> None:
-    name = (element.findtext("name") or "").strip()
-    if not name:
+    name = _text(element.findtext("name"))
+    if not name.strip():
         raise Skip("missing", "name")
     box = _located_box(element.find("bndbox"), "bndbox", one_based)
     answers: list[Answer] = []
@@ -230,8 +238,8 @@ def _object(
     }
     parts = []
     for j, part in enumerate(element.findall("part")):
-        part_name = (part.findtext("name") or "").strip()
-        if not part_name:
+        part_name = _text(part.findtext("name"))
+        if not part_name.strip():
             raise Skip("missing", at("part", j, "name"))
         where = at("part", j, "bndbox")
         parts.append((part_name, _located_box(part.find("bndbox"), where, one_based)))
@@ -263,8 +271,8 @@ def _attributes(element: ET.Element) -> list[Answer]:
     if children:
         answers = []
         for attribute in children:
-            name = (attribute.findtext("name") or "").strip()
-            if name:
+            name = _text(attribute.findtext("name"))
+            if name.strip():
                 answers.append(Answer(name, typed(attribute.findtext("value"))))
         return answers
     raw = (element.text or "").strip()

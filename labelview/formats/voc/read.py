@@ -272,7 +272,7 @@ def _attributes(element: ET.Element) -> list[Answer]:
         answers = []
         for attribute in children:
             name = _text(attribute.findtext("name"))
-            if name.strip():
+            if attribute.find("name") is not None:  # an empty name is a name (Encord writes one)
                 answers.append(Answer(name, typed(attribute.findtext("value"))))
         return answers
     raw = (element.text or "").strip()
@@ -293,7 +293,7 @@ def typed(value: str | None) -> Any:
     """An attribute's text as the value it spells: a boolean, an integer, a float, a JSON list or
     object, else the text.
     """
-    value = (value or "").strip()
+    value = _text(value)
     if value.lower() in ("true", "false"):
         return value.lower() == "true"
     if value and value[0] in "[{" and value[-1] in "]}":  # a list our writer wrote as JSON

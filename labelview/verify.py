@@ -174,6 +174,7 @@ def _objects(
     findings: list[Finding] = []
     item_id = picture.item.id
     pairs, missing, extra = _pair(sources, candidates, holds)
+    missing = _pair_split(missing, extra, pairs, holds)
     parts, extra = _absorb(pairs, extra, holds)
     for src in missing:
         findings.append(
@@ -219,6 +220,36 @@ def _objects(
 def _empty(obj: ObjectLabel) -> bool:
     """A mask with no pixels: nothing a target can show, nothing to look for."""
     return isinstance(obj.geometry, Mask) and obj.geometry.area == 0
+
+
+def _pair_split(
+    missing: list[ObjectLabel],
+    extra: list[ObjectLabel],
+    pairs: list[tuple[ObjectLabel, ObjectLabel]],
+    holds: Holds,
+) -> list[ObjectLabel]:
+    """Pair an unmatched converted source (a multi-part polygon) with the first of the parts it
+    was split into (each part overlaps the whole too little to be matched by IoU).
+    """
+    left = []
+    for src in missing:
+        if holds.shapes.get(shape_kind(src)) == EXACT or src.geometry is None:
+            left.append(src)
+            continue
+        bounds = src.geometry.bounds()
+        inside = [
+            out
+            for out in extra
+            if out.category == src.category
+            and out.geometry is not None
+            and _inside(out.geometry.bounds(), bounds)
+        ]
+        if inside:
+            pairs.append((src, inside[0]))
+            extra.remove(inside[0])
+        else:
+            left.append(src)
+    return left
 
 
 def _absorb(
@@ -346,16 +377,19 @@ def _moved(
     """
     kind = shape_kind(src)
     tolerance = _tolerance(size)
+    clip = _clipper(holds, size)
     if holds.shapes.get(kind) != EXACT:
         # Converted (written as a box, a polygon, …): the extent must survive.
         # Converted (written as a box, a rotated rectangle, a polygon…): the output must cover
         # the source's extent, and not be much bigger than it.
-        a, b = src.geometry.bounds(), _union_bounds(parts)
+        a, b = _clipped_bounds(src.geometry.bounds(), clip), _union_bounds(parts)
         slack = tolerance if out.kind == "box" else max(tolerance, 1.0)
         if _inside(a, b, slack) and _box_iou(a, b) >= 0.5:
             return ""
         return f"extent {_rounded(a)} became {_rounded(b)}"
     vertices_a, vertices_b = _vertices(src), _vertices(out)
+    if vertices_a is not None and clip is not None:
+        vertices_a = np.clip(vertices_a, 0, clip)
     if vertices_a is not None and vertices_b is not None and vertices_a.shape == vertices_b.shape:
         worst = float(np.abs(vertices_a - vertices_b).max()) if vertices_a.size else 0.0
         if worst <= tolerance:
@@ -365,15 +399,30 @@ def _moved(
     if src.kind in _AREA_KINDS and out.kind in _AREA_KINDS and size is not None:
         iou = _pixel_iou(src, out, size)
         return "" if iou >= MIN_IOU else f"IoU {iou:.4f} with the source"
-    a, b = src.geometry.bounds(), out.geometry.bounds()
+    a, b = _clipped_bounds(src.geometry.bounds(), clip), out.geometry.bounds()
     worst = max(abs(x - y) for x, y in zip(a, b, strict=True))
     return "" if worst <= tolerance else f"extent moved by {worst:.3g} px"
+
+
+def _clipper(holds: Holds, size: tuple[int, int] | None) -> np.ndarray | None:
+    """The image's far corner when the target clips coordinates to the image (and says so)."""
+    return np.array(size, dtype=np.float64) if holds.clips and size else None
+
+
+def _clipped_bounds(bounds: tuple, clip: np.ndarray | None) -> tuple:
+    if clip is None:
+        return bounds
+    x0, y0, x1, y1 = bounds
+    w, h = float(clip[0]), float(clip[1])
+    return (min(max(x0, 0), w), min(max(y0, 0), h), min(max(x1, 0), w), min(max(y1, 0), h))
 
 
 def _vertices(obj: ObjectLabel) -> np.ndarray | None:
     geometry = obj.geometry
     if isinstance(geometry, Box):
-        return np.array([geometry.x, geometry.y, geometry.w, geometry.h])
+        return np.array(
+            [[geometry.x, geometry.y], [geometry.x + geometry.w, geometry.y + geometry.h]]
+        )
     if isinstance(geometry, RotatedBox):
         return np.sort(geometry.corners(), axis=0)
     if isinstance(geometry, Polygon):
@@ -381,7 +430,7 @@ def _vertices(obj: ObjectLabel) -> np.ndarray | None:
     if isinstance(geometry, Polyline):
         return geometry.points
     if isinstance(geometry, Point):
-        return np.array([geometry.x, geometry.y])
+        return np.array([[geometry.x, geometry.y]])
     if isinstance(geometry, Keypoints):
         labelled = geometry.visibility > 0
         return geometry.points[labelled]

@@ -106,6 +106,8 @@ class Holds:
     fields: frozenset[str] = frozenset()
     # The target stores no image size (YOLO): its labels read back only where the images are.
     sizes_from_images: bool = False
+    # Coordinates are clipped to the image (and the writer reports each clip).
+    clips: bool = False
 
     def __post_init__(self) -> None:
         unknown = (set(self.shapes) - set(SHAPE_KINDS)) | (set(self.fields) - FIELDS)

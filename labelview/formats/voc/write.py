@@ -59,7 +59,7 @@ def holds(options: VocOptions) -> Holds:
     area = _AS_BOX_AND_PNG if options.segmentation else _AS_BOX
     shapes = {"box": EXACT, "polyline": _AS_BOX, "keypoints": _AS_BOX}
     shapes.update(dict.fromkeys(_AREA_SHAPES, area))
-    return Holds(shapes, frozenset({"attributes", "relations"}))
+    return Holds(shapes, frozenset({"attributes", "relations"}), clips=True)
 
 
 def write(dataset: Dataset, out: OutputDir, options: VocOptions, ctx: WriteContext) -> WriteReport:

@@ -80,7 +80,7 @@ def holds(options: YoloOptions) -> Holds:
     else:
         shapes = {"box": EXACT, "rotated_box": _AS_BOX, "polyline": _AS_BOX, "keypoints": _AS_BOX}
         shapes.update(dict.fromkeys(_AREAS, _AS_BOX))
-    return Holds(shapes, sizes_from_images=True)
+    return Holds(shapes, sizes_from_images=True, clips=True)
 
 
 def write(dataset: Dataset, out: OutputDir, options: YoloOptions, ctx: WriteContext) -> WriteReport:
@@ -158,8 +158,11 @@ def _under_split(name: str) -> str:
     """
     parts = PurePosixPath(name).parts
     if len(parts) > 2 and parts[0] == "images" and parts[1].lower() in _SPLIT_FOLDERS:
-        return "/".join(parts[2:])
-    return name
+        parts = parts[2:]
+    # Ultralytics finds a label by replacing the last `/images/` of the image path with
+    # `/labels/`: a folder of that name inside the name would send it to the wrong place.
+    kept = [part for part in parts[:-1] if part.lower() not in ("images", "labels")]
+    return "/".join([*kept, parts[-1]])
 
 
 def _made_safe(picture: Picture) -> bool:

@@ -198,7 +198,8 @@ def write(
                 size = image_size(picture.path)
             if size is None:
                 report.drop("images without a known size (no mask written)")
-                report.drop("objects on images without a known size", len(picture.objects))
+                for obj in picture.objects:
+                    report.skip(obj, "objects on images without a known size")
                 continue
             if made_safe(picture, ctx.image_roots):
                 report.drop("item names made safe for file names (absolute or '..' parts removed)")

@@ -304,6 +304,6 @@ def _bounds(
             report.drop("boxes clipped to the image")
         x0, y0, x1, y1 = clipped
     if x1 <= x0 or y1 <= y0:
-        report.drop("empty boxes (outside the image or zero size)")
+        report.skip(obj, "empty boxes (outside the image or zero size)")
         return None
     return float(x0), float(y0), float(x1), float(y1)

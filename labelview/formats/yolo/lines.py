@@ -97,12 +97,14 @@ def detect_lines(
     bounds: list[tuple[float, float, float, float]] = []
     rings: list[np.ndarray] = []  # one-part polygons: their bounds come from one reduceat
     ring_rows: list[int] = []
+    rows: list[ObjectLabel] = []
     for obj in objects:
         geometry = obj.geometry
         kind = obj.kind
         if geometry is None or kind == "point":
             continue  # not held: the registry reports them from `holds`
         classes.append(ids[obj.category])
+        rows.append(obj)
         if kind == "polygon" and len(geometry.parts) == 1:
             ring_rows.append(len(bounds))
             rings.append(geometry.parts[0].outer)
@@ -128,7 +130,9 @@ def detect_lines(
     h = clipped[:, 3] - clipped[:, 1]
     keep = (w > 0) & (h > 0)
     if not keep.all():
-        report.drop("empty boxes (outside the image or zero size)", int((~keep).sum()))
+        for obj, kept_row in zip(rows, keep.tolist(), strict=True):
+            if not kept_row:
+                report.skip(obj, "empty boxes (outside the image or zero size)")
     centre_x = (clipped[:, 0] + clipped[:, 2]) / 2
     centre_y = (clipped[:, 1] + clipped[:, 3]) / 2
     values = np.round(np.column_stack((centre_x, centre_y, w, h))[keep], 6).tolist()

@@ -102,8 +102,8 @@ def write(dataset: Dataset, out: OutputDir, options: YoloOptions, ctx: WriteCont
             size = picture.size
             if size is None:
                 report.drop("images without a known size (labels cannot be normalised)")
-                if picture.objects:
-                    report.drop("objects on images without a known size", len(picture.objects))
+                for obj in picture.objects:
+                    report.skip(obj, "objects on images without a known size")
                 continue
             stem, suffix = _file_name(picture, stems, report)
             if options.task == "detect":

@@ -208,3 +208,25 @@ MAKERS = {
     "keypoints": _keypoints,
     "mask": _mask,
 }
+
+
+def every_shape() -> dict[str, object]:
+    """One geometry of every shape kind, placed apart on a 64×48 image (for writers' tests)."""
+    pixels = np.zeros((48, 64), dtype=bool)
+    pixels[40:44, 50:60] = True
+    return {
+        "box": Box(2.0, 3.0, 10.0, 8.0),
+        "rotated_box": RotatedBox(30.0, 10.0, 8.0, 4.0, 30.0),
+        "polygon": Polygon.from_points([[1, 20], [12, 21], [5, 30]]),
+        "polygon_with_holes": Polygon.from_points(
+            [[20, 20], [36, 20], [36, 34], [20, 34]], holes=[[[24, 24], [30, 24], [30, 30]]]
+        ),
+        "multipart_polygon": Polygon(
+            (make_part([[40, 2], [46, 2], [46, 8]]), make_part([[50, 2], [56, 2], [56, 8]]))
+        ),
+        "polyline": Polyline.from_points([[0, 46], [20, 40], [30, 45]]),
+        "point": Point(33.5, 2.25),
+        "ellipse": Ellipse(10.0, 40.0, 3.0, 3.0),
+        "keypoints": Keypoints.from_lists([[40, 30], [44, 33]], [2, 1], ("a", "b")),
+        "mask": Mask(48, 64, ArrayMask(pixels)),
+    }

@@ -16,6 +16,7 @@ from labelview.formats.base import Confidence, Probe, ReadContext, WriteContext
 from labelview.model import Box, Dataset, Item, ObjectLabel, Polygon
 from labelview.model.classifications import Answer
 from labelview.output import OutputDir
+from tests.formats.contract import every_shape
 
 
 def _read(path: Path, **options: object) -> tuple[Dataset, ReadContext]:
@@ -268,28 +269,10 @@ def test_images_are_placed_and_filename_points_at_them(tmp_path: Path) -> None:
 
 def _everything() -> Dataset:
     """One image holding every shape kind and every field the model has."""
-    from labelview.model import Ellipse, Keypoints, Mask, Point, Polyline, RotatedBox, StageEvent
-    from labelview.model.geometry import ArrayMask, make_part
+    from labelview.model import StageEvent
     from labelview.model.objects import Relation
 
-    pixels = np.zeros((48, 64), dtype=bool)
-    pixels[40:44, 50:60] = True
-    shapes = {
-        "box": Box(2.0, 3.0, 10.0, 8.0),
-        "rotated_box": RotatedBox(30.0, 10.0, 8.0, 4.0, 30.0),
-        "polygon": Polygon.from_points([[1, 20], [12, 21], [5, 30]]),
-        "polygon_with_holes": Polygon.from_points(
-            [[20, 20], [36, 20], [36, 34], [20, 34]], holes=[[[24, 24], [30, 24], [30, 30]]]
-        ),
-        "multipart_polygon": Polygon(
-            (make_part([[40, 2], [46, 2], [46, 8]]), make_part([[50, 2], [56, 2], [56, 8]]))
-        ),
-        "polyline": Polyline.from_points([[0, 46], [20, 40], [30, 45]]),
-        "point": Point(33.5, 2.25),
-        "ellipse": Ellipse(10.0, 40.0, 3.0, 3.0),
-        "keypoints": Keypoints.from_lists([[40, 30], [44, 33]], [2, 1], ("a", "b")),
-        "mask": Mask(48, 64, ArrayMask(pixels)),
-    }
+    shapes = every_shape()
     item = Item(id="1", name="scene.jpg", image="scene.jpg", width=64, height=48)
     for n, (kind, geometry) in enumerate(shapes.items()):
         item.objects.append(

@@ -149,7 +149,8 @@ class _NameIndex:
         parts = _parts(name)
         for start in range(len(parts)):
             tail = "/".join(parts[start:])
-            for key in (tail, *(f"{tail}_{n}" for n in range(2, 10))):
+            flat = "_".join(parts[start:])  # YOLO keeps a frame's folder as a prefix
+            for key in (tail, flat, *(f"{tail}_{n}" for n in range(2, 10))):
                 for entry in self.by_tail.get(key, ()):
                     mark = (id(entry[0]), entry[1])
                     if mark not in self.used:

@@ -524,7 +524,7 @@ def test_multi_frame_item_is_one_image_per_frame(tmp_path: Path) -> None:
         (1, 1.0, "t1"),
         (2, 2.0, "t1"),
     ]
-    assert report.items == 1
+    assert report.items == 2  # images written: one per frame
     assert report.objects == 2
 
 

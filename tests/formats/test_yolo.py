@@ -375,13 +375,14 @@ def test_multi_frame_item_writes_one_label_file_per_frame(tmp_path: Path) -> Non
         ObjectLabel("a", Box(20.0, 10.0, 4.0, 2.0), frame=2),
     ]
     report = _write(Dataset(items=[item]), tmp_path / "out")
-    # One scheme for a video's frames, the same for labels, images and train.txt.
-    folder = tmp_path / "out/labels/train/clip"
-    assert sorted(p.name for p in folder.iterdir()) == ["000000.txt", "000002.txt"]
-    assert (folder / "000002.txt").read_text() == "0 0.55 0.55 0.1 0.1\n"
+    # One scheme for a video's frames, the same for labels, images and train.txt; the video's
+    # name is a prefix, not a folder (importers look one folder deep).
+    folder = tmp_path / "out/labels/train"
+    assert sorted(p.name for p in folder.iterdir()) == ["clip_000000.txt", "clip_000002.txt"]
+    assert (folder / "clip_000002.txt").read_text() == "0 0.55 0.55 0.1 0.1\n"
     assert (tmp_path / "out/train.txt").read_text().splitlines() == [
-        "./images/train/clip/000000.jpg",
-        "./images/train/clip/000002.jpg",
+        "./images/train/clip_000000.jpg",
+        "./images/train/clip_000002.jpg",
     ]
     assert report.items == 2
 
@@ -717,9 +718,9 @@ def test_images_are_named_as_found_and_linked_beside_the_labels(tmp_path: Path) 
     item.objects = [ObjectLabel("a", Box(0.0, 0.0, 4.0, 2.0))]
     dataset = Dataset(items=[item], source=tmp_path / "export/export.json")
     report = _write(dataset, tmp_path / "out")
-    assert (tmp_path / "out/train.txt").read_text() == "./images/train/sub/x.png\n"
-    assert (tmp_path / "out/labels/train/sub/x.txt").is_file()
-    assert (tmp_path / "out/images/train/sub/x.png").is_file()
+    assert (tmp_path / "out/train.txt").read_text() == "./images/train/x.png\n"
+    assert (tmp_path / "out/labels/train/x.txt").is_file()
+    assert (tmp_path / "out/images/train/x.png").is_file()
     assert any(note.startswith("images: 1 ") for note in report.notes)
 
 

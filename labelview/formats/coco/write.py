@@ -361,7 +361,7 @@ def write(dataset: Dataset, out: OutputDir, options: CocoOptions, ctx: WriteCont
             for obj in picture.objects:
                 if obj.geometry is not None:  # shapeless objects: reported from Holds
                     writer.annotation(obj, objects.take(obj.id), image_id, picture)
-        report.items += 1
+        report.items += len(shown)  # images written: a video counts its frames
     ctx.progress(total, total)
     placer.finish()
     if writer.zero_ids:

@@ -73,7 +73,7 @@ def write(dataset: Dataset, out: OutputDir, options: CvatOptions, ctx: WriteCont
                 element = _image(picture, name, image_id, shapes, report)
                 spool.write(_serialise(element, report))
                 image_id += 1
-            report.items += 1
+                report.items += 1  # images written: a video counts its frames
         placer.finish()
         ctx.check_cancelled()
         ctx.progress(total, total)

@@ -14,7 +14,7 @@ from labelview.images import ImageFinder
 from labelview.model import Dataset, Item, ObjectLabel
 from labelview.model.geometry import LazyMask, Mask
 
-_NOT_CLASSES = ("_background_", "background", "__ignore__")
+_NOT_CLASSES = ("_background_", "background", "__ignore__", "ignored")
 _BACKGROUND, _VOID = 0, 255  # VOC paints object borders and regions to ignore 255
 
 

@@ -20,9 +20,11 @@ def write_segmentation(
     painted: list[tuple[int, ObjectLabel]],
     classes: dict[str, int],
     size: tuple[int, int],
-) -> None:
+    colours: list[tuple[int, int, int]],
+) -> bool:
     """Paint `painted` (object number, object) into both PNGs. Larger shapes are painted first so
-    small ones on top of them stay visible.
+    small ones on top of them stay visible. `colours`: the class PNG's palette, index by index (the
+    colours labelmap.txt declares). True when a region to ignore (255) was painted.
     """
     from PIL import Image
 
@@ -33,18 +35,27 @@ def write_segmentation(
     object_map = np.zeros((height, width), dtype=np.uint8)
     masks = [(number, obj, rasterise(obj.geometry, height, width)) for number, obj in painted]
     masks.sort(key=lambda entry: -int(entry[2].sum()))
+    void = False
     for number, obj, pixels in masks:
         if obj.category == VOID:
             class_map[pixels] = object_map[pixels] = 255
+            void = True
             continue
         class_map[pixels] = classes[obj.category]
         object_map[pixels] = min(number, MAX_CLASSES)
-    colours = [channel for index in range(256) for channel in palette(index)]
-    for folder, array in (("SegmentationClass", class_map), ("SegmentationObject", object_map)):
+    devkit = [channel for index in range(256) for channel in palette(index)]
+    by_class = list(devkit)
+    for index, colour in enumerate(colours):
+        by_class[3 * index : 3 * index + 3] = colour
+    for folder, array, flat in (
+        ("SegmentationClass", class_map, by_class),
+        ("SegmentationObject", object_map, devkit),
+    ):
         image = Image.fromarray(array, mode="P")
-        image.putpalette(colours)
+        image.putpalette(flat)
         staged, _final = out.staged_path(f"{folder}/{stem}.png")
         image.save(staged, "PNG")
+    return void
 
 
 def palette(index: int) -> tuple[int, int, int]:

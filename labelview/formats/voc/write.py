@@ -77,6 +77,12 @@ def write(dataset: Dataset, out: OutputDir, options: VocOptions, ctx: WriteConte
     if len(classes) > MAX_CLASSES:
         report.notes.append(f"more than {MAX_CLASSES} classes: segmentation PNGs are not written")
         options = options.model_copy(update={"segmentation": False})
+    # One colour per class index, for labelmap.txt and the class PNGs alike.
+    colours = [(0, 0, 0)]
+    for i, name in enumerate(used, 1):
+        category = dataset.categories.get(name)
+        colours.append(category.color if category is not None and category.color else palette(i))
+    void = False
     for index, item in enumerate(dataset.items):
         if index % 200 == 0:
             ctx.check_cancelled()
@@ -97,7 +103,9 @@ def write(dataset: Dataset, out: OutputDir, options: VocOptions, ctx: WriteConte
             root = writer.build()
             written_relations |= writer.relations_written
             if writer.painted and picture.size is not None:
-                write_segmentation(out, stem, writer.painted, classes, picture.size)
+                void |= write_segmentation(
+                    out, stem, writer.painted, classes, picture.size, colours
+                )
             ET.indent(root, space="\t")
             out.write_text(f"Annotations/{stem}.xml", ET.tostring(root, encoding="unicode") + "\n")
             listed.append(stem)
@@ -108,11 +116,11 @@ def write(dataset: Dataset, out: OutputDir, options: VocOptions, ctx: WriteConte
                 "relations other than part_of between written boxes (VOC holds parts)", lost
             )
     placer.finish()
-    lines = ["# label:color_rgb:parts:actions", "background:0,0,0::"]
-    for i, name in enumerate(used, 1):
-        category = dataset.categories.get(name)
-        color = category.color if category is not None and category.color else palette(i)
+    lines = ["# label:color_rgb:parts:actions"]
+    for name, color in zip(["background", *used], colours, strict=True):
         lines.append(f"{name}:{color[0]},{color[1]},{color[2]}::")
+    if void:  # regions to ignore are painted 255: Datumaro's name for that colour
+        lines.append("ignored:{},{},{}::".format(*palette(255)))
     out.write_text("labelmap.txt", "\n".join(lines) + "\n")
     out.write_text("ImageSets/Main/default.txt", "".join(f"{s}\n" for s in listed))
     ctx.progress(total, total)

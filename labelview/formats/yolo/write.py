@@ -137,7 +137,7 @@ def write(dataset: Dataset, out: OutputDir, options: YoloOptions, ctx: WriteCont
 
 def _file_name(picture: Picture, stems: UniqueStems, report: WriteReport) -> tuple[str, str]:
     """The stem (unique, one line of train.txt) and image suffix of one picture's files."""
-    name = _under_split(picture.name)
+    name = _under_split(picture.name, picture.frame)
     if _LINE_BREAKING.search(name):
         name = _LINE_BREAKING.sub("_", name)
         report.drop("image names with line breaks or control characters made safe ('_')")
@@ -152,17 +152,19 @@ def _file_name(picture: Picture, stems: UniqueStems, report: WriteReport) -> tup
     return stems.claim(path), path.suffix
 
 
-def _under_split(name: str) -> str:
-    """`name` without a leading `images/<split>/` (an image found in a YOLO layout already), so
-    that it is not nested twice as images/train/images/train/x.jpg.
+def _under_split(name: str, frame: int | None) -> str:
+    """The file name of one picture inside images/<split>/: a plain file, no folders.
+
+    Datumaro's YOLO importer (and some trainers) look one folder deep and pair images with labels
+    by stem, and Ultralytics pairs them by replacing the last `/images/` with `/labels/`: a folder
+    in the name breaks one or the other. So a frame keeps its video's name as a prefix
+    (`clip/000003.jpg` → `clip_000003.jpg`), a single image keeps its file name (a repeat gets
+    `_2`).
     """
     parts = PurePosixPath(name).parts
     if len(parts) > 2 and parts[0] == "images" and parts[1].lower() in _SPLIT_FOLDERS:
         parts = parts[2:]
-    # Ultralytics finds a label by replacing the last `/images/` of the image path with
-    # `/labels/`: a folder of that name inside the name would send it to the wrong place.
-    kept = [part for part in parts[:-1] if part.lower() not in ("images", "labels")]
-    return "/".join([*kept, parts[-1]])
+    return "_".join(parts) if frame is not None else parts[-1]
 
 
 def _made_safe(picture: Picture) -> bool:

@@ -89,3 +89,14 @@ def test_dotdot_reference_never_reaches_outside_the_roots(tmp_path: Path) -> Non
     inside = _touch(root / "secret.jpg")
     finder = images.ImageFinder([root])  # a finder indexes its folders once
     assert finder.find("../../secret.jpg") == inside  # the name alone, inside the root
+
+
+def test_cocos_dataset_layout_finds_images_of_every_subset(tmp_path) -> None:
+    from labelview.images import ImageFinder, default_roots
+
+    (tmp_path / "annotations").mkdir()
+    image = tmp_path / "images" / "val" / "5.jpg"
+    image.parent.mkdir(parents=True)
+    image.write_bytes(b"x")
+    roots = default_roots(tmp_path / "annotations" / "instances_val.json", None)
+    assert ImageFinder(roots).find("5.jpg") == image

@@ -179,7 +179,7 @@ def default_roots(source: Path | None, images_dir: Path | None) -> list[Path]:
     if source is not None:
         base = source if source.is_dir() else source.parent
         roots.extend([base, base / "images", base / "items", base.parent / "items"])
-        if base.name.lower() == "annotations":  # COCO's layout: annotations/ beside images/<subset>/
+        if base.name.lower() == "annotations":  # COCO: annotations/ beside images/<subset>/
             roots.append(base.parent / "images")
     return roots
 

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import re
+from pathlib import Path
+
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from labelview import formats
-from labelview.convert import convert
+from labelview.convert import convert, readback_path
+from labelview.errors import LabelviewError
 from labelview.formats._writing import (
     FIELDS,
     ITEM_FIELDS,
@@ -137,3 +141,44 @@ def test_every_fixture_converts_to_every_writer_without_changes(name, fixture, t
         return
     findings = target.findings
     assert findings == [], "\n".join(str(f) for f in findings or ())
+
+
+# --- every real platform sample, converted and read back ------------------------------------------
+
+PLATFORMS = ("encord", "ango", "dataloop", "segments", "datagym")
+_NOT_EXPORTS = ("ontology", ".labels.json", "expected-ids", "sample-and-label-attributes")
+_FRAGMENT = re.compile(r"\.[A-Za-z0-9]+#\d+$")  # clip.mp4#3: a frame named by a fragment
+
+
+def _platform_exports(samples: Path) -> list[Path]:
+    found = []
+    for platform in PLATFORMS:
+        for path in sorted((samples / platform).rglob("*.json")):
+            text = str(path.relative_to(samples))
+            if any(part in text for part in (*_NOT_EXPORTS, "schema/", "_raw/")):
+                continue
+            found.append(path)
+    return found
+
+
+@pytest.mark.samples
+@pytest.mark.parametrize("name", ROUND_TRIP)
+def test_every_platform_sample_converts_without_unreported_changes(samples, name, tmp_path):
+    problems = []
+    for source in _platform_exports(samples):
+        try:
+            formats.detect(source)
+        except LabelviewError:
+            continue  # a companion file (recipe, raw task list): not an export
+        out = tmp_path / source.stem
+        report = convert(source, out, name, verify=True)
+        target = report.targets[0]
+        where = source.relative_to(samples)
+        problems += [f"{where}: {finding}" for finding in target.findings or ()]
+        if target.objects:
+            written = formats.read(readback_path(name, out), format=name)
+            for item in written.items:
+                for image in (item.image, *(frame.image for frame in item.frames)):
+                    if image and ("://" in image or _FRAGMENT.search(image)):
+                        problems.append(f"{where}: written image name {image!r}")
+    assert problems == [], "\n".join(problems[:40])

@@ -19,6 +19,8 @@ from PIL import Image
 from labelview import formats, images
 from labelview.errors import FormatError
 from labelview.formats import dataloop
+from labelview.convert import writer_options
+from labelview.formats._writing import holds_for, losses
 from labelview.formats.base import Confidence, Probe, ReadContext
 from labelview.model import Box, Ellipse, Keypoints, Mask, Polygon, RotatedBox
 
@@ -629,10 +631,23 @@ def test_convert_export_tree(samples: Path, tmp_path: Path, target: str) -> None
     assert (report.items, report.objects, report.issues) == (12, 26, [])
     (written,) = report.targets
     assert (written.items, written.objects) == (12, 26)
-    # 13 boxes and 13 polygons: a box-only target says the polygons became boxes.
-    assert all("polygon" in reason for reason in written.dropped), written.summary()
+    # 13 boxes and 13 polygons: a box-only target says the polygons became boxes. Every other
+    # line is a field the target cannot hold, as computed from its declared Holds.
+    fmt = formats.writer(target)
+    holds = holds_for(fmt.holds, writer_options(target, None))
+    dataset = formats.read(_dl(samples) / TREE)
+    expected = losses(dataset, holds, fmt.title)
+    shape_lines = {reason for reason in written.dropped if reason.startswith("polygon")}
+    assert shape_lines == {reason for reason in expected if reason.startswith("polygon")}
+    for reason in shape_lines:
+        assert written.dropped[reason] == 13, written.summary()
+    for reason, count in written.dropped.items():
+        if reason not in shape_lines:
+            assert f"{fmt.title} cannot hold" in reason, written.summary()
+            assert expected[reason] == count, written.summary()
+    # COCO holds polygons; YOLO (detection) and VOC write them as boxes.
+    assert bool(shape_lines) == (target != "coco"), written.summary()
     if target == "coco":
-        assert not written.dropped
         (json_file,) = [p for p in written.files if p.suffix == ".json"]
         coco = json.loads(json_file.read_text())
         assert (len(coco["images"]), len(coco["annotations"])) == (12, 26)

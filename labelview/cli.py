@@ -282,7 +282,11 @@ def cmd_convert(args: argparse.Namespace) -> int:
                 if len(args.input) == 1
                 else (args.json_report.with_name(f"{args.json_report.stem}-{source.stem}.json"))
             )
-            write_report(report, path)
+            try:
+                write_report(report, path)
+            except OSError as error:  # the output is written; only the report could not be
+                print(f"error: {path}: report not written: {error.strerror}", file=sys.stderr)
+                failed = True
     return EXIT_ERRORS if failed else EXIT_OK
 
 

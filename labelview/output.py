@@ -159,6 +159,7 @@ class OutputDir:
         folder), so writers of 100k files pay one stat per folder, not one per file."""
         existed = self._existing_dirs.get(folder)
         if existed is None:
+            _refuse_links(str(self.root), folder)
             existed = self._existing_dirs[folder] = os.path.isdir(os.path.join(self.root, folder))
         return existed
 
@@ -239,11 +240,30 @@ class OutputDir:
                 self.root.rmdir()
 
 
+def _refuse_links(root: str, folder: str) -> None:
+    """OutputError when a folder on the way from `root` to `folder` is a symbolic link: writing
+    through it would put files outside the output folder.
+    """
+    path = root
+    for part in folder.split("/") if folder else ():
+        path = os.path.join(path, part)
+        if os.path.islink(path):
+            raise OutputError(
+                f"{path} is a symbolic link: labelview does not write through links inside its "
+                "output folder"
+            )
+
+
 def _merge(staged: str, final: str) -> None:
     """Move the tree `staged` into `final`: whole folders where `final` has none, else per entry."""
     with os.scandir(staged) as entries:
         for entry in entries:
             target = os.path.join(final, entry.name)
+            if entry.is_dir(follow_symlinks=False) and os.path.islink(target):
+                raise OutputError(
+                    f"{target} is a symbolic link: labelview does not write through links "
+                    "inside its output folder"
+                )
             if entry.is_dir(follow_symlinks=False) and os.path.isdir(target):
                 _merge(entry.path, target)
             else:

@@ -460,3 +460,28 @@ def test_a_closed_pipe_ends_quietly(tmp_path) -> None:
     result = subprocess.run(command, shell=True, capture_output=True, text=True, timeout=60)
     assert result.stdout.count("\n") == 1
     assert "Traceback" not in result.stderr
+
+
+def test_a_report_that_cannot_be_written_is_one_line_not_a_traceback(tmp_path, capsys) -> None:
+    from labelview.cli import main
+
+    source = Path(__file__).parent / "data" / "coco" / "instances.json"
+    (tmp_path / "a-file").write_text("")  # its "folder" cannot be made: an OSError
+    report = tmp_path / "a-file" / "report.json"
+    code = main(
+        [
+            "convert",
+            str(source),
+            "--to",
+            "coco",
+            "-o",
+            str(tmp_path / "out"),
+            "--json-report",
+            str(report),
+        ]
+    )
+    err = capsys.readouterr().err
+    assert code == 1
+    assert "Traceback" not in err
+    assert "report not written" in err
+    assert (tmp_path / "out" / "annotations.json").is_file()

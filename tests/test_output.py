@@ -150,3 +150,23 @@ def test_unique_stems_are_safe_and_case_insensitively_unique() -> None:
     assert made == ["imgs/a", "imgs/A_2", "b", "x/c", "item", "item_2"]
     # '../../b.jpg', '' and '/' changed; the URL's path is its name (not unsafe).
     assert report.dropped == {"image names made safe (absolute or '..' parts removed)": 3}
+
+
+def test_a_symlink_inside_the_output_folder_is_never_followed(tmp_path) -> None:
+    import pytest
+
+    from labelview.errors import OutputError
+    from labelview.output import OutputDir
+
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "labels").symlink_to(elsewhere, target_is_directory=True)
+    for overwrite in (False, True):
+        output = OutputDir(out, overwrite=overwrite)
+        with pytest.raises(OutputError, match="symbolic link"):
+            output.write_text("labels/train/a.txt", "0 0.5 0.5 0.1 0.1\n")
+            output.commit()
+        output.discard()
+    assert list(elsewhere.iterdir()) == []

@@ -109,7 +109,11 @@ def default_image_roots(source: Path | None, images_dir: Path | None) -> list[Pa
     """Folders written image names are relative to: the images folder, then the export's folder."""
     roots = [Path(images_dir)] if images_dir is not None else []
     if source is not None:
-        roots.append(source if source.is_dir() else source.parent)
+        base = source if source.is_dir() else source.parent
+        # An export's own images/ folder is where its names start (street.png, not
+        # images/street.png, which COCO would place as images/images/street.png).
+        roots += [folder for folder in (base / "images",) if folder.is_dir()]
+        roots.append(base)
     return roots
 
 

@@ -92,6 +92,8 @@ def line(number: int) -> str:
 
 def member(name: str, path: str = "") -> str:
     """A location inside one member of a folder or archive: `json/a.json: [3].coordinates`."""
+    if not name:
+        return path
     return f"{name}: {path}" if path else name
 
 

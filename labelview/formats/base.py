@@ -367,7 +367,7 @@ def load_json(path: Path, ctx: ReadContext | None = None, data: bytes | None = N
 def where(*parts: str | int) -> str:
     """A JSON path like `[12].task.tools[3]` from its parts (ints become [i], strings .key)."""
     out = []
-    for part in parts:
+    for part in (part for part in parts if part != ""):
         if isinstance(part, int):
             out.append(f"[{part}]")
         elif out:

@@ -51,7 +51,9 @@ FIXTURES: dict[str, tuple[str, int, int]] = {
     "encord/mini.json": ("encord", 6, 20),
     "encord/reviews.json": ("encord", 1, 4),
     "ango/v3_all_tools.json": ("ango", 0, 0),
-    "dataloop/item_all_types.json": ("dataloop", 0, 0),
+    # 13 annotations: 7 shapes (2 child points join their pose; a broken segment, 2 classes and
+    # a note are not objects)
+    "dataloop/item_all_types.json": ("dataloop", 1, 7),
     # 7 annotations: 2 invalid, a cuboid kept without a shape
     "segments/vector_release.json": ("segments", 1, 5),
     "datagym/legacy.json": ("datagym", 1, 2),

@@ -17,9 +17,9 @@ from conftest import json_paths
 from PIL import Image
 
 from labelview import formats, images
+from labelview.convert import writer_options
 from labelview.errors import FormatError
 from labelview.formats import dataloop
-from labelview.convert import writer_options
 from labelview.formats._writing import holds_for, losses
 from labelview.formats.base import Confidence, Probe, ReadContext
 from labelview.model import Box, Ellipse, Keypoints, Mask, Polygon, RotatedBox

@@ -50,7 +50,7 @@ FIXTURES: dict[str, tuple[str, int, int]] = {
     # 21 object entries, one deliberately broken
     "encord/mini.json": ("encord", 6, 20),
     "encord/reviews.json": ("encord", 1, 4),
-    "ango/v3_all_tools.json": ("ango", 0, 0),
+    "ango/v3_all_tools.json": ("ango", 5, 21),
     # 13 annotations: 7 shapes (2 child points join their pose; a broken segment, 2 classes and
     # a note are not objects)
     "dataloop/item_all_types.json": ("dataloop", 1, 7),

@@ -1,7 +1,7 @@
 """Ango Hub reader: v2 and v3, every tool, answers, relations, history, packaging, bad input.
 
-The fixtures in tests/data/ango are synthetic, written from shared/formats/ango.md (README there);
-the real v2 sample is read by the `samples` tests.
+The fixtures in tests/data/ango are synthetic, hand-written from Ango Hub's public export
+documentation (README there); the real v2 sample is read by the `samples` tests.
 """
 
 from __future__ import annotations
@@ -158,7 +158,7 @@ def test_rotated_box_from_corners(street: Dataset) -> None:
     assert isinstance(box, RotatedBox)
     assert (box.cx, box.cy, box.w, box.h) == pytest.approx((95.0, 30.0, 20.0, 10.0))
     assert box.angle == pytest.approx(90.0)  # positive = clockwise on screen, as Ango's
-    # The docs' example (§4.3): rotation −40.97°, width 6.10, height 92.03.
+    # Ango's documented rotated-box example: rotation −40.97°, width 6.10, height 92.03.
     docs = objects["00000000000000000000005"].geometry
     assert docs.angle == pytest.approx(-40.97174, abs=0.01)
     assert (docs.w, docs.h) == pytest.approx((6.09524, 92.03002), abs=0.01)
@@ -503,6 +503,21 @@ def test_zip_member_paths_locate_warnings(tmp_path: Path) -> None:
     wheres = [i.where for i in dataset.issues]
     assert "bad.json: [0].task.tools[2].polygon" in wheres
     assert any("readme.txt" in i.message for i in dataset.issues)
+
+
+def test_one_bad_zip_member_is_an_error_and_the_others_load(tmp_path: Path) -> None:
+    path = tmp_path / "project.zip"
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("a.json", ALL.read_bytes())
+        archive.writestr("broken.json", b'[{"externalId": "x.jpg", "task": {')  # truncated
+        archive.writestr("number.json", b"42")
+        archive.writestr("c.ndjson", (HERE / "v3_assets.ndjson").read_bytes())
+    dataset = _read(path)
+    assert len(dataset.items) == 5 + 2
+    errors = [i for i in dataset.issues if i.level == "error"]
+    assert [i.where.split(":")[0] for i in errors] == ["broken.json", "number.json", "c.ndjson"]
+    assert all("member skipped" in i.message for i in errors[:2])
+    assert errors[0].where.startswith("broken.json: line 1")  # located inside the member
 
 
 def test_zip_without_json_fails_with_its_members(tmp_path: Path) -> None:

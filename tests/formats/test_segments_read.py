@@ -9,6 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from PIL import Image
+from segments_support import IDS, SEGMENTS, by_id, read, write_rgba
 
 from labelview import formats
 from labelview.errors import FormatError
@@ -16,47 +17,6 @@ from labelview.formats import segments
 from labelview.formats.base import Confidence, Probe, ReadContext
 from labelview.formats.segments import bitmaps as segments_bitmaps
 from labelview.model import Box, Mask, Point, Polygon, Polyline
-
-SEGMENTS = "segments"
-# Instance ids of the test bitmap: R, G and B bytes all used, 70000 > 65535, 300 is not annotated.
-IDS = np.array(
-    [
-        [0, 0, 0, 0, 0, 0, 70000, 70000],
-        [0, 1, 1, 1, 0, 0, 0, 0],
-        [0, 1, 1, 1, 0, 0, 0, 300],
-        [0, 0, 2, 2, 2, 2, 0, 0],
-        [0, 0, 2, 2, 2, 2, 0, 0],
-        [70000, 70000, 70000, 0, 0, 0, 0, 0],
-    ],
-    dtype=np.uint32,
-)
-
-
-def write_rgba(path: Path, ids: np.ndarray) -> Path:
-    """Encode instance ids the way the platform does (RGB bytes little-endian, alpha 255)."""
-    rgba = ids.astype("<u4")[..., None].view(np.uint8).copy()
-    rgba[..., 3] = 255
-    Image.fromarray(rgba, mode="RGBA").save(path)
-    return path
-
-
-def read(path: Path, **options: object) -> tuple:
-    ctx = ReadContext(file=path, options=dict(options))
-    return segments.read(path, ctx), ctx.issues
-
-
-@pytest.fixture
-def bitmap_release(tmp_path: Path, data: Path) -> Path:
-    release = tmp_path / "release.json"
-    shutil.copy(data / "segments" / "bitmap_release.json", release)
-    write_rgba(tmp_path / "bitmap-1.png", IDS)
-    Image.fromarray(np.zeros((6, 8), np.uint8), mode="L").save(tmp_path / "gray.png")
-    return release
-
-
-def by_id(item):
-    return {obj.id: obj for obj in item.objects}
-
 
 # --- detection ------------------------------------------------------------------------------------
 

@@ -7,10 +7,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 from PIL import Image
+from yolo_support import _png, _read, _where, _write
 
 from labelview import formats
 from labelview.formats import yolo
-from labelview.formats.base import Confidence, Probe, ReadContext, WriteContext
+from labelview.formats.base import Confidence, Probe, ReadContext
 from labelview.model import (
     Box,
     Dataset,
@@ -20,32 +21,6 @@ from labelview.model import (
     Polygon,
     RotatedBox,
 )
-from labelview.output import OutputDir
-
-
-def _read(path: Path, **options: object) -> tuple[Dataset, ReadContext]:
-    ctx = ReadContext(file=path, options=dict(options))
-    return yolo.read(path, ctx), ctx
-
-
-def _png(path: Path, width: int = 40, height: int = 20) -> Path:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    Image.new("RGB", (width, height)).save(path)
-    return path
-
-
-def _write(dataset: Dataset, out: Path, **options: object):
-    output = OutputDir(out)
-    # Through the registry, so the report holds what `holds` leaves out too.
-    report = formats.write("yolo", dataset, output, yolo.YoloOptions(**options), WriteContext())
-    output.commit()
-    return report
-
-
-def _where(issue) -> str:
-    """`file:line` of an issue (the file may be given as its name only)."""
-    return f"{issue.file}:{issue.where}"
-
 
 # --- reading ----------------------------------------------------------------------------------
 

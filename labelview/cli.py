@@ -225,8 +225,14 @@ def _pairs(values: list[str], flag: str) -> dict[str, str]:
     return result
 
 
+def _cancel_event(args: argparse.Namespace):
+    """The event Ctrl+C sets (None when a command runs without `_run_command`, as in tests)."""
+    return getattr(args, "cancel_event", None)
+
+
 def cmd_convert(args: argparse.Namespace) -> int:
     from labelview.convert import convert, write_report
+    from labelview.errors import Cancelled
     from labelview.formats.base import TaskControl
 
     try:
@@ -241,7 +247,9 @@ def cmd_convert(args: argparse.Namespace) -> int:
     reports = []
     for source in args.input:
         progress = _Progress()
-        control = TaskControl(on_progress=progress, on_stage=progress.stage)
+        control = TaskControl(
+            on_progress=progress, cancel_event=_cancel_event(args), on_stage=progress.stage
+        )
         out = args.out if len(args.input) == 1 else args.out / source.stem
         if args.only_accepted:
             from labelview import review
@@ -265,6 +273,9 @@ def cmd_convert(args: argparse.Namespace) -> int:
                 control=control,
                 verify=args.verify,
             )
+        except Cancelled:
+            progress.done()
+            raise  # the whole batch stops (see _run_command)
         except Exception as error:  # every failure becomes one readable line, never a traceback
             progress.done()
             print(f"error: {_describe(error, source)}", file=sys.stderr)
@@ -309,6 +320,7 @@ def _print_issues(issues: list, limit: int = 20) -> None:
 
 def cmd_info(args: argparse.Namespace) -> int:
     from labelview import formats, images
+    from labelview.errors import Cancelled
     from labelview.formats.base import ReadContext, TaskControl
     from labelview.model.classifications import walk
 
@@ -332,10 +344,15 @@ def cmd_info(args: argparse.Namespace) -> int:
         images_dir=args.images,
         ontology=args.ontology,
         url_map=args.url_map,
-        control=TaskControl(on_progress=progress, on_stage=progress.stage),
+        control=TaskControl(
+            on_progress=progress, cancel_event=_cancel_event(args), on_stage=progress.stage
+        ),
     )
     try:
         dataset = formats.read(args.input, format=args.from_format, ctx=ctx)
+    except Cancelled:
+        progress.done()
+        raise
     except Exception as error:
         progress.done()
         print(f"error: {_describe(error, args.input)}", file=sys.stderr)
@@ -419,6 +436,38 @@ def cmd_review(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _run_command(args: argparse.Namespace) -> int:
+    """Run a subcommand: Ctrl+C cancels it (exit 130, one line), a closed pipe ends it quietly."""
+    import threading
+
+    from labelview.cancel import interrupt_cancels
+    from labelview.errors import Cancelled
+
+    # The first Ctrl+C sets this event: the read or write stops at its next loop step and the
+    # staged output is discarded (see labelview.cancel); a second one interrupts at once.
+    args.cancel_event = threading.Event()
+    try:
+        with interrupt_cancels(args.cancel_event):
+            return COMMANDS[args.command](args)
+    except (Cancelled, KeyboardInterrupt):  # staged output is already discarded; no traceback
+        if sys.stderr.isatty():
+            sys.stderr.write("\r\x1b[K")  # over a progress line
+        print("cancelled", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    except BrokenPipeError:  # `labelview info X | head -1`: the reader left, nothing to say
+        _quiet_stdout()
+        return EXIT_OK
+
+
+def _quiet_stdout() -> None:
+    """Point stdout at devnull: Python would print a second traceback flushing it at exit."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):  # no real stdout to replace
+        pass
+
+
 COMMANDS = {"convert": cmd_convert, "info": cmd_info, "formats": cmd_formats, "review": cmd_review}
 
 
@@ -426,16 +475,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     if argv and argv[0] in SUBCOMMANDS:
         args = build_parser().parse_args(argv)
-        try:
-            return COMMANDS[args.command](args)
-        except KeyboardInterrupt:  # Ctrl-C: staged output is already discarded; no traceback
-            print("\nlabelview: interrupted", file=sys.stderr)
-            return EXIT_INTERRUPTED
-        except BrokenPipeError:  # `labelview info X | head -1`: the reader left, nothing to say
-            # Python would print a second traceback flushing stdout at exit: point it at devnull.
-            devnull = os.open(os.devnull, os.O_WRONLY)
-            os.dup2(devnull, sys.stdout.fileno())
-            return EXIT_OK
+        return _run_command(args)
     args = build_gui_parser().parse_args(argv)
     try:
         from labelview.gui import app  # noqa: TID251 - the one lazy GUI import

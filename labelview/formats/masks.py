@@ -31,6 +31,7 @@ from typing import Literal
 import numpy as np
 from pydantic import Field
 
+from labelview.cancel import checked
 from labelview.formats._writing import EXACT, Holds, ImagePlacer, pictures
 from labelview.formats.base import (
     Detection,
@@ -185,12 +186,12 @@ def write(
     placer = ImagePlacer(out, options.images, report)
     listed: list[str] = []
     total = len(dataset.items)
-    for index, item in enumerate(dataset.items):
+    for index, item in enumerate(checked(dataset.items, ctx)):
         if index % 50 == 0:
             ctx.check_cancelled()
             ctx.progress(index, total)
         written = False
-        for picture in pictures(item, ctx.image_roots):
+        for picture in checked(pictures(item, ctx.image_roots, ctx), ctx):
             size = picture.size
             if size is None and picture.path is not None:
                 from labelview.images import image_size
@@ -214,7 +215,7 @@ def write(
             if len(order) > 65535:
                 report.drop("objects beyond 65,535 on one image", len(order) - 65535)
                 order = [pair for pair in order if pair[0] <= 65535]
-            for number, obj in order:
+            for number, obj in checked(order, ctx):
                 geometry = obj.geometry
                 if obj.category not in class_of:
                     report.drop("objects whose category is not declared")

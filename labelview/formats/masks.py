@@ -26,7 +26,7 @@ from __future__ import annotations
 import io
 import math
 from pathlib import PurePosixPath
-from typing import Literal
+from typing import Any, Literal
 
 import numpy as np
 from pydantic import Field
@@ -124,9 +124,9 @@ def _shoelace(ring: np.ndarray) -> float:
     return 0.5 * abs(float(np.dot(x, np.roll(y, -1)) - np.dot(y, np.roll(x, -1))))
 
 
-def paint_order(objects: list[ObjectLabel]) -> list[tuple[int, ObjectLabel]]:
+def paint_order(objects: list[ObjectLabel], cancel: Any = None) -> list[tuple[int, ObjectLabel]]:
     """(instance number, object) for the area-shaped objects, in the order they are painted."""
-    shaped = [obj for obj in objects if obj.kind in AREA_KINDS]
+    shaped = [obj for obj in checked(objects, cancel) if obj.kind in AREA_KINDS]
     numbered = list(enumerate(shaped, start=1))
     use_z = any(obj.z_order is not None for obj in shaped)
     numbered.sort(
@@ -211,7 +211,7 @@ def write(
             width, height = size
             classes = np.zeros((height, width), dtype=class_dtype) if semantic else None
             instances = np.zeros((height, width), dtype=np.uint16) if instance else None
-            order = paint_order(picture.objects)
+            order = paint_order(picture.objects, ctx)
             if len(order) > 65535:
                 report.drop("objects beyond 65,535 on one image", len(order) - 65535)
                 order = [pair for pair in order if pair[0] <= 65535]

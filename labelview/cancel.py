@@ -58,23 +58,34 @@ def check(cancel: Any) -> None:
 
 
 @contextmanager
-def interrupt_cancels(event: threading.Event) -> Iterator[None]:
+def interrupt_cancels(event: threading.Event, *, then_ignore: bool = False) -> Iterator[None]:
     """Within the block, Ctrl+C (SIGINT) sets `event` instead of raising KeyboardInterrupt at an
     arbitrary line: the work stops at its next check and unwinds cleanly. A second Ctrl+C (work
-    stuck in one long step) raises KeyboardInterrupt at once. Only the main thread can take
-    signals; elsewhere this does nothing.
+    stuck in one long step) raises KeyboardInterrupt at once; any later one, or one arriving while
+    the block is being left, is ignored (the work is already stopping).
+
+    `then_ignore`: after a cancel, leave SIGINT ignored instead of restoring the previous handler
+    (a program that is about to exit: a late Ctrl+C must not print a traceback on the way out).
+    Only the main thread can take signals; elsewhere this does nothing.
     """
     if threading.current_thread() is not threading.main_thread():
         yield
         return
+    running = [True]
 
     def on_interrupt(_signum: int, _frame: object) -> None:
-        if event.is_set():
+        if not event.is_set():
+            event.set()
+        elif running[0]:
+            running[0] = False  # one KeyboardInterrupt is enough to unwind
             raise KeyboardInterrupt
-        event.set()
 
     previous = signal.signal(signal.SIGINT, on_interrupt)
     try:
         yield
     finally:
-        signal.signal(signal.SIGINT, previous)
+        running[0] = False
+        if then_ignore and event.is_set():
+            signal.signal(signal.SIGINT, signal.SIG_IGN)
+        else:
+            signal.signal(signal.SIGINT, previous)

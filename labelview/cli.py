@@ -348,6 +348,7 @@ def cmd_info(args: argparse.Namespace) -> int:
             on_progress=progress, cancel_event=_cancel_event(args), on_stage=progress.stage
         ),
     )
+    progress.stage(f"Reading {args.input.name}")
     try:
         dataset = formats.read(args.input, format=args.from_format, ctx=ctx)
     except Cancelled:
@@ -436,8 +437,10 @@ def cmd_review(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def _run_command(args: argparse.Namespace) -> int:
-    """Run a subcommand: Ctrl+C cancels it (exit 130, one line), a closed pipe ends it quietly."""
+def _run_command(args: argparse.Namespace, *, owns_process: bool = False) -> int:
+    """Run a subcommand: Ctrl+C cancels it (exit 130, one line), a closed pipe ends it quietly.
+    `owns_process`: the process exits after this (no later Ctrl+C can print a traceback).
+    """
     import threading
 
     from labelview.cancel import interrupt_cancels
@@ -447,8 +450,10 @@ def _run_command(args: argparse.Namespace) -> int:
     # staged output is discarded (see labelview.cancel); a second one interrupts at once.
     args.cancel_event = threading.Event()
     try:
-        with interrupt_cancels(args.cancel_event):
-            return COMMANDS[args.command](args)
+        with interrupt_cancels(args.cancel_event, then_ignore=owns_process):
+            code = COMMANDS[args.command](args)
+        sys.stdout.flush()  # a reader gone by now shows here, not as a traceback at exit
+        return code
     except (Cancelled, KeyboardInterrupt):  # staged output is already discarded; no traceback
         if sys.stderr.isatty():
             sys.stderr.write("\r\x1b[K")  # over a progress line
@@ -472,10 +477,11 @@ COMMANDS = {"convert": cmd_convert, "info": cmd_info, "formats": cmd_formats, "r
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    owns_process = argv is None  # run as the program, not called from Python
     argv = list(sys.argv[1:] if argv is None else argv)
     if argv and argv[0] in SUBCOMMANDS:
         args = build_parser().parse_args(argv)
-        return _run_command(args)
+        return _run_command(args, owns_process=owns_process)
     args = build_gui_parser().parse_args(argv)
     try:
         from labelview.gui import app  # noqa: TID251 - the one lazy GUI import

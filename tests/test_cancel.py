@@ -129,7 +129,7 @@ def _one_long_track(tripwire: _Tripwire, frames: int) -> Dataset:
 @pytest.mark.parametrize("name", WRITERS)
 def test_every_writer_stops_inside_its_loops(name: str, layout: str, tmp_path: Path) -> None:
     count = 3000
-    tripwire = _Tripwire(at=count // 3)
+    tripwire = _Tripwire(at=100)  # a few frames in: the rest must never be written
     make = _one_crowded_image if layout == "one crowded image" else _one_long_track
     dataset = make(tripwire, count)
     out = tmp_path / "out"
@@ -218,3 +218,40 @@ def test_every_reader_honours_a_cancel_given_before_it_starts(fixture: str, name
     event.set()
     with pytest.raises(Cancelled):
         formats.read(path, format=name, control=TaskControl(cancel_event=event))
+
+
+def _enlarged(fixture: str, folder: Path) -> Path:
+    """The fixture with its list of records repeated (so a read has steps left after its first
+    progress report); folders are used as they are.
+    """
+    import json
+
+    source = DATA / fixture
+    if source.is_dir():
+        return source
+    data = json.loads(source.read_text("utf-8"))
+    if isinstance(data, list):
+        head = data[:1] if isinstance(data[0], dict) and "label_classes" in data[0] else []
+        data = head + data[len(head) :] * 300  # DataGym keeps its label_classes head first
+    elif "dataset" in data:
+        data["dataset"]["samples"] *= 300
+    elif "annotations" in data and "images" in data:
+        data["annotations"] *= 1000  # COCO checks every 4,096 annotations
+    elif "shapes" in data:
+        data["shapes"] *= 300
+    elif "annotations" in data:
+        data = [data] * 300  # one Dataloop item: as an export of many (progress per item)
+    path = folder / source.name
+    path.write_text(json.dumps(data), "utf-8")
+    return path
+
+
+@pytest.mark.parametrize(("fixture", "name"), [(f, fmt) for f, (fmt, _, _) in FIXTURES.items()])
+def test_every_reader_stops_at_a_cancel_from_its_first_progress_report(
+    fixture: str, name: str, tmp_path: Path
+) -> None:
+    path = _enlarged(fixture, tmp_path)
+    event = threading.Event()
+    control = TaskControl(on_progress=lambda done, total: event.set(), cancel_event=event)
+    with pytest.raises(Cancelled):
+        formats.read(path, format=name, control=control)

@@ -4,6 +4,9 @@ image, the frames of one long track), every reader, convert (nothing left behind
 
 from __future__ import annotations
 
+import os
+import signal
+import sys
 import threading
 import time
 from pathlib import Path
@@ -11,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from labelview import formats
-from labelview.cancel import check, checked, event_of
+from labelview.cancel import check, checked, event_of, interrupt_cancels
 from labelview.convert import convert
 from labelview.errors import Cancelled
 from labelview.formats.base import ReadContext, TaskControl, WriteContext
@@ -255,3 +258,21 @@ def test_every_reader_stops_at_a_cancel_from_its_first_progress_report(
     control = TaskControl(on_progress=lambda done, total: event.set(), cancel_event=event)
     with pytest.raises(Cancelled):
         formats.read(path, format=name, control=control)
+
+
+def _press_ctrl_c_and_wait() -> None:
+    os.kill(os.getpid(), signal.SIGINT)
+    time.sleep(1)
+
+
+@pytest.mark.skipif(not hasattr(signal, "SIGINT") or sys.platform == "win32", reason="POSIX")
+def test_ctrl_c_sets_the_event_first_and_interrupts_the_second_time() -> None:
+    before = signal.getsignal(signal.SIGINT)
+    event = threading.Event()
+    with interrupt_cancels(event):
+        os.kill(os.getpid(), signal.SIGINT)
+        time.sleep(0.05)  # the handler runs at the next bytecode
+        assert event.is_set()
+        with pytest.raises(KeyboardInterrupt):
+            _press_ctrl_c_and_wait()
+    assert signal.getsignal(signal.SIGINT) is before

@@ -359,7 +359,7 @@ def cmd_info(args: argparse.Namespace) -> int:
         print(f"error: {_describe(error, args.input)}", file=sys.stderr)
         return EXIT_ERRORS
     progress.done()
-    found = images.resolve(dataset, images_dir=args.images)
+    found = images.resolve(dataset, images_dir=args.images, cancel=ctx)
     counts = dataset.counts()
     answers = sum(1 for item in dataset.items for _ in walk(item.classifications)) + sum(
         1 for _, obj in dataset.objects() for _ in walk(obj.attributes)

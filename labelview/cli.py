@@ -225,8 +225,14 @@ def _pairs(values: list[str], flag: str) -> dict[str, str]:
     return result
 
 
+def _cancel_event(args: argparse.Namespace):
+    """The event Ctrl+C sets (None when a command runs without `_run_command`, as in tests)."""
+    return getattr(args, "cancel_event", None)
+
+
 def cmd_convert(args: argparse.Namespace) -> int:
     from labelview.convert import convert, write_report
+    from labelview.errors import Cancelled
     from labelview.formats.base import TaskControl
 
     try:
@@ -241,7 +247,9 @@ def cmd_convert(args: argparse.Namespace) -> int:
     reports = []
     for source in args.input:
         progress = _Progress()
-        control = TaskControl(on_progress=progress, on_stage=progress.stage)
+        control = TaskControl(
+            on_progress=progress, cancel_event=_cancel_event(args), on_stage=progress.stage
+        )
         out = args.out if len(args.input) == 1 else args.out / source.stem
         if args.only_accepted:
             from labelview import review
@@ -265,6 +273,9 @@ def cmd_convert(args: argparse.Namespace) -> int:
                 control=control,
                 verify=args.verify,
             )
+        except Cancelled:
+            progress.done()
+            raise  # the whole batch stops (see _run_command)
         except Exception as error:  # every failure becomes one readable line, never a traceback
             progress.done()
             print(f"error: {_describe(error, source)}", file=sys.stderr)
@@ -309,6 +320,7 @@ def _print_issues(issues: list, limit: int = 20) -> None:
 
 def cmd_info(args: argparse.Namespace) -> int:
     from labelview import formats, images
+    from labelview.errors import Cancelled
     from labelview.formats.base import ReadContext, TaskControl
     from labelview.model.classifications import walk
 
@@ -332,16 +344,22 @@ def cmd_info(args: argparse.Namespace) -> int:
         images_dir=args.images,
         ontology=args.ontology,
         url_map=args.url_map,
-        control=TaskControl(on_progress=progress, on_stage=progress.stage),
+        control=TaskControl(
+            on_progress=progress, cancel_event=_cancel_event(args), on_stage=progress.stage
+        ),
     )
+    progress.stage(f"Reading {args.input.name}")
     try:
         dataset = formats.read(args.input, format=args.from_format, ctx=ctx)
+    except Cancelled:
+        progress.done()
+        raise
     except Exception as error:
         progress.done()
         print(f"error: {_describe(error, args.input)}", file=sys.stderr)
         return EXIT_ERRORS
     progress.done()
-    found = images.resolve(dataset, images_dir=args.images)
+    found = images.resolve(dataset, images_dir=args.images, cancel=ctx)
     counts = dataset.counts()
     answers = sum(1 for item in dataset.items for _ in walk(item.classifications)) + sum(
         1 for _, obj in dataset.objects() for _ in walk(obj.attributes)
@@ -419,23 +437,51 @@ def cmd_review(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _run_command(args: argparse.Namespace, *, owns_process: bool = False) -> int:
+    """Run a subcommand: Ctrl+C cancels it (exit 130, one line), a closed pipe ends it quietly.
+    `owns_process`: the process exits after this (no later Ctrl+C can print a traceback).
+    """
+    import threading
+
+    from labelview.cancel import interrupt_cancels
+    from labelview.errors import Cancelled
+
+    # The first Ctrl+C sets this event: the read or write stops at its next loop step and the
+    # staged output is discarded (see labelview.cancel); a second one interrupts at once.
+    args.cancel_event = threading.Event()
+    try:
+        with interrupt_cancels(args.cancel_event, then_ignore=owns_process):
+            code = COMMANDS[args.command](args)
+        sys.stdout.flush()  # a reader gone by now shows here, not as a traceback at exit
+        return code
+    except (Cancelled, KeyboardInterrupt):  # staged output is already discarded; no traceback
+        if sys.stderr.isatty():
+            sys.stderr.write("\r\x1b[K")  # over a progress line
+        print("cancelled", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    except BrokenPipeError:  # `labelview info X | head -1`: the reader left, nothing to say
+        _quiet_stdout()
+        return EXIT_OK
+
+
+def _quiet_stdout() -> None:
+    """Point stdout at devnull: Python would print a second traceback flushing it at exit."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):  # no real stdout to replace
+        pass
+
+
 COMMANDS = {"convert": cmd_convert, "info": cmd_info, "formats": cmd_formats, "review": cmd_review}
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    owns_process = argv is None  # run as the program, not called from Python
     argv = list(sys.argv[1:] if argv is None else argv)
     if argv and argv[0] in SUBCOMMANDS:
         args = build_parser().parse_args(argv)
-        try:
-            return COMMANDS[args.command](args)
-        except KeyboardInterrupt:  # Ctrl-C: staged output is already discarded; no traceback
-            print("\nlabelview: interrupted", file=sys.stderr)
-            return EXIT_INTERRUPTED
-        except BrokenPipeError:  # `labelview info X | head -1`: the reader left, nothing to say
-            # Python would print a second traceback flushing stdout at exit: point it at devnull.
-            devnull = os.open(os.devnull, os.O_WRONLY)
-            os.dup2(devnull, sys.stdout.fileno())
-            return EXIT_OK
+        return _run_command(args, owns_process=owns_process)
     args = build_gui_parser().parse_args(argv)
     try:
         from labelview.gui import app  # noqa: TID251 - the one lazy GUI import

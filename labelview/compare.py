@@ -12,10 +12,12 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 from pycocotools import mask as coco_mask
 
+from labelview.cancel import checked
 from labelview.model import Box, Dataset, Item, Mask, ObjectLabel
 from labelview.ops import rle
 
@@ -62,23 +64,31 @@ def item_key(item: Item) -> str:
     return name.lower()
 
 
-def compare(reference: Dataset, candidate: Dataset, *, threshold: float = 0.5) -> Comparison:
-    """Match each item of `candidate` with `reference` (by image name); count TP / FP / FN."""
-    by_key = {item_key(item): item for item in candidate.items}
+def compare(
+    reference: Dataset, candidate: Dataset, *, threshold: float = 0.5, cancel: Any = None
+) -> Comparison:
+    """Match each item of `candidate` with `reference` (by image name); count TP / FP / FN.
+    `cancel`: as for `labelview.cancel.checked`.
+    """
+    by_key = {item_key(item): item for item in checked(candidate.items, cancel)}
     results = []
     seen = set()
-    for item in reference.items:
+    for item in checked(reference.items, cancel):
         key = item_key(item)
         seen.add(key)
-        results.append(compare_items(item, by_key.get(key), threshold=threshold))
-    for key, item in by_key.items():
+        results.append(compare_items(item, by_key.get(key), threshold=threshold, cancel=cancel))
+    for key, item in checked(by_key.items(), cancel):
         if key not in seen:
-            results.append(compare_items(None, item, threshold=threshold))
+            results.append(compare_items(None, item, threshold=threshold, cancel=cancel))
     return Comparison(results, threshold)
 
 
 def compare_items(
-    reference: Item | None, candidate: Item | None, *, threshold: float = 0.5
+    reference: Item | None,
+    candidate: Item | None,
+    *,
+    threshold: float = 0.5,
+    cancel: Any = None,
 ) -> ItemComparison:
     """TP / FP / FN between two versions of one item (either may be missing)."""
     name = (reference or candidate).name  # type: ignore[union-attr]
@@ -89,15 +99,15 @@ def compare_items(
         candidate.size_of() if candidate else None
     )
     groups: dict[tuple[str, int | None], tuple[list, list]] = defaultdict(lambda: ([], []))
-    for obj in ref_objects:
+    for obj in checked(ref_objects, cancel):
         groups[(obj.category, obj.frame)][0].append(obj)
-    for obj in cand_objects:
+    for obj in checked(cand_objects, cancel):
         groups[(obj.category, obj.frame)][1].append(obj)
-    for refs, cands in groups.values():
+    for refs, cands in checked(groups.values(), cancel):
         cands = sorted(cands, key=lambda o: -(o.confidence if o.confidence is not None else 1.0))
         ious = iou_matrix(cands, refs, size)
         taken = np.zeros(len(refs), dtype=bool)
-        for ci, cand in enumerate(cands):
+        for ci, cand in enumerate(checked(cands, cancel)):
             best, best_iou = -1, threshold
             for ri in range(len(refs)):
                 if not taken[ri] and ious[ci, ri] >= best_iou:

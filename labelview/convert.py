@@ -13,6 +13,7 @@ from typing import Any
 from pydantic import BaseModel, ValidationError
 
 from labelview import formats
+from labelview.cancel import check, checked
 from labelview.errors import Issue, LabelviewError
 from labelview.formats.base import TaskControl, WriteContext, WriteReport
 from labelview.model import Dataset, Item
@@ -100,9 +101,10 @@ def select(
     item_filter: ItemFilter | None = None,
     rename: Mapping[str, str] | None = None,
     exclude: Sequence[str] = (),
+    cancel: Any = None,
 ) -> Dataset:
     """A shallow view of `dataset` with items filtered and categories renamed or excluded (never
-    mutates).
+    mutates). `cancel`: as for `labelview.cancel.checked`.
     """
     if item_filter is None and not rename and not exclude:
         return dataset
@@ -116,12 +118,12 @@ def select(
         if new_name not in categories:
             categories[new_name] = category.model_copy(update={"name": new_name})
     items = []
-    for item in dataset.items:
+    for item in checked(dataset.items, cancel):
         if item_filter is not None and not item_filter(item):
             continue
         if rename or excluded:
             objects = []
-            for obj in item.objects:
+            for obj in checked(item.objects, cancel):
                 if obj.category in excluded:
                     continue
                 if obj.category in rename:
@@ -185,7 +187,8 @@ def convert(
         dataset = formats.read(source, format=from_format, ctx=ctx)
     from labelview import images
 
-    images.resolve(dataset, images_dir=images_dir)
+    check(control)
+    images.resolve(dataset, images_dir=images_dir, cancel=control)
     report = ConversionReport(
         source=source,
         format=dataset.format,
@@ -193,7 +196,9 @@ def convert(
         objects=dataset.object_count,
         issues=list(dataset.issues),
     )
-    chosen = select(dataset, item_filter=item_filter, rename=rename, exclude=exclude)
+    chosen = select(
+        dataset, item_filter=item_filter, rename=rename, exclude=exclude, cancel=control
+    )
 
     outputs = []
     roots = formats.default_image_roots(dataset.source, images_dir)
@@ -223,12 +228,17 @@ def convert(
     if verify:
         for name, target_report in zip(targets, report.targets, strict=True):
             control.stage(f"Verifying {name}")
-            _verify(chosen, name, validated[name], target_report, roots)
+            _verify(chosen, name, validated[name], target_report, roots, control)
     return report
 
 
 def _verify(
-    dataset: Dataset, name: str, options: BaseModel, report: WriteReport, roots: list[Path]
+    dataset: Dataset,
+    name: str,
+    options: BaseModel,
+    report: WriteReport,
+    roots: list[Path],
+    control: TaskControl | None = None,
 ) -> None:
     """Read what was written back and compare it with `dataset` (see labelview.verify)."""
     from labelview import verify
@@ -243,7 +253,7 @@ def _verify(
         report.notes.append("not verified: no object was written")
         return
     try:
-        written = formats.read(readback_path(name, report.out), format=name)
+        written = formats.read(readback_path(name, report.out), format=name, control=control)
     except LabelviewError as error:
         report.notes.append(f"not verified: the output cannot be read back ({error})")
         report.findings = []
@@ -252,7 +262,7 @@ def _verify(
         report.findings.append(Finding("", "", None, "unreadable", str(error)))
         return
     report.findings = verify.verify(
-        dataset, written, holds, roots=roots, skipped=report.skipped
+        dataset, written, holds, roots=roots, skipped=report.skipped, cancel=control
     )
 
 

@@ -12,8 +12,10 @@ from __future__ import annotations
 import os
 from collections.abc import Iterable
 from pathlib import Path, PurePosixPath
+from typing import Any
 from urllib.parse import unquote, urlparse
 
+from labelview.cancel import checked
 from labelview.model import Dataset
 
 IMAGE_SUFFIXES = frozenset(
@@ -185,21 +187,25 @@ def default_roots(source: Path | None, images_dir: Path | None) -> list[Path]:
 
 
 def resolve(
-    dataset: Dataset, *, images_dir: Path | None = None, url_map: UrlMap | None = None
+    dataset: Dataset,
+    *,
+    images_dir: Path | None = None,
+    url_map: UrlMap | None = None,
+    cancel: Any = None,
 ) -> int:
     """Set `image_path` on every item and frame whose image can be found; returns how many were
-    found.
+    found. `cancel`: as for `labelview.cancel.checked`.
     """
     finder = ImageResolver(default_roots(dataset.source, images_dir), url_map)
     found = 0
-    for item in dataset.items:
+    for item in checked(dataset.items, cancel):
         # Keep what a reader already resolved (a URL map, an SDK download layout).
         if item.image_path is None or not item.image_path.is_file():
             item.image_path = (
                 finder.find(item.image or item.name) if (item.image or item.name) else None
             )
         found += item.image_path is not None
-        for frame in item.frames:
+        for frame in checked(item.frames, cancel):
             if frame.image_path is None or not frame.image_path.is_file():
                 frame.image_path = finder.find(frame.image) if frame.image else None
             found += frame.image_path is not None

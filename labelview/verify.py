@@ -26,6 +26,7 @@ from typing import Any
 import numpy as np
 from pycocotools import mask as coco_mask
 
+from labelview.cancel import checked
 from labelview.formats._writing import EXACT, Holds, Picture, pictures, shape_kind
 from labelview.model import Box, Dataset, Item, Keypoints, Mask, ObjectLabel
 from labelview.model.classifications import flatten
@@ -68,16 +69,17 @@ def verify(
     *,
     roots: Iterable[Path] = (),
     skipped: set[int] | frozenset[int] = frozenset(),
+    cancel: Any = None,
 ) -> list[Finding]:
     """Every disagreement between `source` and `written` (the output read back) that the target's
     declared `holds` does not explain. `skipped`: id() of objects the writer reported it did not
-    write (WriteReport.skip).
+    write (WriteReport.skip). `cancel`: as for `labelview.cancel.checked`.
     """
-    index = _NameIndex(written.items)
+    index = _NameIndex(checked(written.items, cancel))
     findings: list[Finding] = []
     tracks = _TrackCheck()
-    for item in source.items:
-        for picture in pictures(item, roots):
+    for item in checked(source.items, cancel):
+        for picture in checked(pictures(item, roots, cancel), cancel):
             held = [
                 obj
                 for obj in picture.objects
@@ -101,7 +103,7 @@ def verify(
             out_item, frame = match
             candidates = out_item.objects_on(frame) if frame is not None else out_item.objects
             candidates = [obj for obj in candidates if not _empty(obj)]
-            findings.extend(_objects(picture, held, candidates, holds, tracks))
+            findings.extend(_objects(picture, held, candidates, holds, tracks, cancel))
             if "classifications" in holds.fields and picture.frame is None:
                 given = _normal(flatten(item.classifications))
                 back = _normal(flatten(out_item.classifications))
@@ -171,6 +173,7 @@ def _objects(
     candidates: list[ObjectLabel],
     holds: Holds,
     tracks: _TrackCheck,
+    cancel: Any = None,
 ) -> list[Finding]:
     findings: list[Finding] = []
     item_id = picture.item.id
@@ -197,7 +200,7 @@ def _objects(
                 f"{out.kind} of {out.category!r} not in the source",
             )
         )
-    for src, out in pairs:
+    for src, out in checked(pairs, cancel):
         if src.category != out.category:
             findings.append(
                 Finding(

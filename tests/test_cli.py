@@ -419,7 +419,7 @@ def test_ctrl_c_exits_130_without_traceback(
     monkeypatch.setitem(cli.COMMANDS, "formats", interrupted)
     code, _, err = _run(capsys, "formats")
     assert code == 130
-    assert err.strip() == "labelview: interrupted"
+    assert err.strip() == "cancelled"
 
 
 # --- a real process -------------------------------------------------------------------------------

@@ -101,7 +101,7 @@ def write(
     report = fmt.write(dataset, out, options, ctx)
     holds = holds_for(fmt.holds, options)
     if holds is not None:
-        report.dropped.update(losses(dataset, holds, fmt.title))
+        report.dropped.update(losses(dataset, holds, fmt.title, cancel=ctx))
     return report
 
 
@@ -176,7 +176,9 @@ def read(
     if ctx.url_map is not None:
         from labelview import images
 
-        images.resolve(dataset, images_dir=ctx.images_dir, url_map=ctx.images.url_map)
+        images.resolve(
+            dataset, images_dir=ctx.images_dir, url_map=ctx.images.url_map, cancel=ctx
+        )
     # Readers report through ctx.warn/ctx.error only; the dataset carries them from here on.
     dataset.issues = list(ctx.issues)
     return dataset

@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING, Any
 
+from labelview.cancel import checked
 from labelview.images import reference_parts
 from labelview.model import Dataset, Frame, Item, ObjectLabel
 from labelview.model.classifications import walk
@@ -131,18 +132,20 @@ def shape_kind(obj: ObjectLabel) -> str:
     return geometry.kind
 
 
-def losses(dataset: Dataset, holds: Holds, title: str) -> Counter[str]:
-    """What writing `dataset` to a target holding `holds` loses, as reason → count."""
+def losses(dataset: Dataset, holds: Holds, title: str, cancel: Any = None) -> Counter[str]:
+    """What writing `dataset` to a target holding `holds` loses, as reason → count (`cancel`: as
+    for `labelview.cancel.checked`).
+    """
     lost: Counter[str] = Counter()
     missing_objects = [pair for pair in OBJECT_FIELDS.items() if pair[0] not in holds.fields]
     missing_items = [pair for pair in ITEM_FIELDS.items() if pair[0] not in holds.fields]
     kinds: Counter[str] = Counter()
-    for item in dataset.items:
+    for item in checked(dataset.items, cancel):
         for name, count in missing_items:
             n = count(item)
             if n:
                 lost[f"{title} cannot hold {_UNITS[name]}"] += n
-        for obj in item.objects:
+        for obj in checked(item.objects, cancel):
             kinds[shape_kind(obj)] += 1
             for name, count in missing_objects:
                 n = count(obj)
@@ -191,11 +194,11 @@ def is_multi_frame(item: Item) -> bool:
     return any(obj.frame is not None for obj in item.objects)
 
 
-def pictures(item: Item, roots: Iterable[Path] = ()) -> list[Picture]:
+def pictures(item: Item, roots: Iterable[Path] = (), cancel: Any = None) -> list[Picture]:
     """Every image `item`'s labels go to, each named by the one rule (see the module docstring).
 
     `roots` are the folders names are made relative to (the images folder first, then the
-    export's folder).
+    export's folder). `cancel`: as for `labelview.cancel.checked` (a track may span many frames).
     """
     roots = list(roots)
     if not is_multi_frame(item):
@@ -204,7 +207,7 @@ def pictures(item: Item, roots: Iterable[Path] = ()) -> list[Picture]:
     declared = {frame.index: frame for frame in item.frames}
     by_frame: dict[int, list[ObjectLabel]] = {}
     unframed: list[ObjectLabel] = []
-    for obj in item.objects:
+    for obj in checked(item.objects, cancel):
         if obj.frame is None:
             unframed.append(obj)
         else:
@@ -214,7 +217,7 @@ def pictures(item: Item, roots: Iterable[Path] = ()) -> list[Picture]:
     found = next((f.image_path for f in item.frames if f.image_path is not None), None)
     video_suffix = found.suffix.lower() if found is not None else ""
     result = []
-    for index in item.frame_indices():
+    for index in checked(item.frame_indices(), cancel):
         frame = declared.get(index)
         path = frame.image_path if frame is not None else None
         reference = _frame_reference(frame) if frame is not None else None

@@ -26,11 +26,12 @@ from __future__ import annotations
 import io
 import math
 from pathlib import PurePosixPath
-from typing import Literal
+from typing import Any, Literal
 
 import numpy as np
 from pydantic import Field
 
+from labelview.cancel import checked
 from labelview.formats._writing import EXACT, Holds, ImagePlacer, pictures
 from labelview.formats.base import (
     Detection,
@@ -123,9 +124,9 @@ def _shoelace(ring: np.ndarray) -> float:
     return 0.5 * abs(float(np.dot(x, np.roll(y, -1)) - np.dot(y, np.roll(x, -1))))
 
 
-def paint_order(objects: list[ObjectLabel]) -> list[tuple[int, ObjectLabel]]:
+def paint_order(objects: list[ObjectLabel], cancel: Any = None) -> list[tuple[int, ObjectLabel]]:
     """(instance number, object) for the area-shaped objects, in the order they are painted."""
-    shaped = [obj for obj in objects if obj.kind in AREA_KINDS]
+    shaped = [obj for obj in checked(objects, cancel) if obj.kind in AREA_KINDS]
     numbered = list(enumerate(shaped, start=1))
     use_z = any(obj.z_order is not None for obj in shaped)
     numbered.sort(
@@ -185,12 +186,12 @@ def write(
     placer = ImagePlacer(out, options.images, report)
     listed: list[str] = []
     total = len(dataset.items)
-    for index, item in enumerate(dataset.items):
+    for index, item in enumerate(checked(dataset.items, ctx)):
         if index % 50 == 0:
             ctx.check_cancelled()
             ctx.progress(index, total)
         written = False
-        for picture in pictures(item, ctx.image_roots):
+        for picture in checked(pictures(item, ctx.image_roots, ctx), ctx):
             size = picture.size
             if size is None and picture.path is not None:
                 from labelview.images import image_size
@@ -210,11 +211,11 @@ def write(
             width, height = size
             classes = np.zeros((height, width), dtype=class_dtype) if semantic else None
             instances = np.zeros((height, width), dtype=np.uint16) if instance else None
-            order = paint_order(picture.objects)
+            order = paint_order(picture.objects, ctx)
             if len(order) > 65535:
                 report.drop("objects beyond 65,535 on one image", len(order) - 65535)
                 order = [pair for pair in order if pair[0] <= 65535]
-            for number, obj in order:
+            for number, obj in checked(order, ctx):
                 geometry = obj.geometry
                 if obj.category not in class_of:
                     report.drop("objects whose category is not declared")

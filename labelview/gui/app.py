@@ -41,12 +41,14 @@ def application(argv: list[str] | None = None):
 
 class ErrorReporter:
     """sys.excepthook: an uncaught exception becomes a dialog with a copyable traceback; the app
-    keeps running. `modal=False` (tests) only records and shows without blocking.
+    keeps running. `modal=False` (tests) only records and shows without blocking;
+    `dialogs=False` (the screenshot mode, where nobody could close one) only records and prints.
     """
 
-    def __init__(self, parent=None, *, modal: bool = True) -> None:
+    def __init__(self, parent=None, *, modal: bool = True, dialogs: bool = True) -> None:
         self.parent = parent
         self.modal = modal
+        self.show_dialogs = dialogs
         self.reports: list[str] = []
         self.dialogs: list[object] = []
         self._previous = sys.excepthook
@@ -73,7 +75,7 @@ class ErrorReporter:
         sys.stderr.write(text)
         from PySide6.QtWidgets import QApplication, QMessageBox
 
-        if QApplication.instance() is None:
+        if QApplication.instance() is None or not self.show_dialogs:
             return
         box = QMessageBox(self.parent)
         box.setIcon(QMessageBox.Icon.Critical)
@@ -95,7 +97,12 @@ def _wait_for_load(window, app) -> None:
     while session.busy:
         task = session.task
         if task is not None:
-            task.wait(0.05)
+            ended = task.wait(0.05)
+            app.processEvents()
+            if ended and session.task is task:  # a worker that died without a word
+                sys.stderr.write("error: the read ended without a result\n")
+                session.cancel()
+                return
         app.processEvents()
 
 
@@ -128,7 +135,7 @@ def run(args: argparse.Namespace) -> int:
         window = MainWindow(settings=settings)
     else:
         window = MainWindow()
-    reporter = ErrorReporter(window).install()
+    reporter = ErrorReporter(window, dialogs=screenshot is None).install()
     path: Path | None = None
     if getattr(args, "demo", False):
         from labelview import demo
@@ -145,7 +152,11 @@ def run(args: argparse.Namespace) -> int:
     if screenshot is not None:
         try:
             return _screenshot(window, app, path, options, args, screenshot, reporter)
+        except Exception as error:  # no dialog and no traceback: one line, a failing exit code
+            sys.stderr.write(f"error: the screenshot failed: {type(error).__name__}: {error}\n")
+            return 1
         finally:
+            reporter.uninstall()
             scratch.cleanup()
     window.show()
     if path is not None:
@@ -187,4 +198,9 @@ def _screenshot(window, app, path, options, args, out: Path, reporter: ErrorRepo
     for issue in window.session.issues:
         if issue.level == "error":
             sys.stderr.write(f"{issue.level}: {issue}\n")
+    if reporter.reports:  # tracebacks already printed: the picture may be incomplete
+        sys.stderr.write(
+            f"error: {len(reporter.reports)} unexpected error(s) while rendering {out.name}\n"
+        )
+        return 1
     return 0 if ok else 1

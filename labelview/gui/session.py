@@ -59,7 +59,7 @@ def read_dataset(request: OpenRequest, control: TaskControl) -> Dataset | Format
     )
     dataset = formats.read(request.path, format=request.format, ctx=ctx)
     control.stage("Finding images")
-    images.resolve(dataset, images_dir=request.images_dir)
+    images.resolve(dataset, images_dir=request.images_dir, cancel=control)
     return dataset
 
 

@@ -7,6 +7,7 @@ from collections import Counter
 from pathlib import Path, PurePosixPath
 from typing import Any
 
+from labelview.cancel import checked
 from labelview.formats._reading import BAD_VALUE, Skip, describe, number, size
 from labelview.formats.ango.answers import AnswersMixin, _merge_frames
 from labelview.formats.ango.ontology import _load_ontology, _Ontology, _rgb
@@ -194,7 +195,7 @@ class _Reader(ShapesMixin, AnswersMixin, StatusMixin):
         item.extra = extra
 
         multi = len(tasks) > 1
-        for index, (one, path) in enumerate(zip(tasks, task_path, strict=True)):
+        for index, (one, path) in enumerate(checked(zip(tasks, task_path, strict=True), self.ctx)):
             tag = (
                 {"task": one.get("taskId"), "task_index": index, "labeler": one.get("completedBy")}
                 if multi
@@ -279,7 +280,7 @@ class _Reader(ShapesMixin, AnswersMixin, StatusMixin):
             self.ctx.warn(at(geom_key), f"{geom_key} is not a list; ignored", item=item.id)
             tools = None
         known_ids: set[str] = set()
-        for index, entry in enumerate(tools or ()):
+        for index, entry in enumerate(checked(tools or (), self.ctx)):
             where = at.child(geom_key, index)
             if not isinstance(entry, dict):
                 self.warn(
@@ -317,7 +318,7 @@ class _Reader(ShapesMixin, AnswersMixin, StatusMixin):
                 item.classifications.append(answer)
         relations = task.get("relations")
         if isinstance(relations, list):
-            for index, entry in enumerate(relations):
+            for index, entry in enumerate(checked(relations, self.ctx)):
                 relation = self._relation(at.child("relations", index), entry, item, known_ids)
                 if relation is not None:
                     if tag is not None:

@@ -14,6 +14,7 @@ import re
 from pathlib import Path
 from typing import Any
 
+from labelview.cancel import checked
 from labelview.formats._reading import BAD_VALUE, Skip, at, describe, size
 from labelview.formats.base import ReadContext, load_json
 from labelview.formats.coco.attributes import SPECIAL
@@ -160,7 +161,7 @@ class _Reader(AnnotationReader):
         if not isinstance(raw, list):
             raise self.ctx.fail("images", "not a list")
         dataset_items = self.dataset.items
-        for index, image in enumerate(raw):
+        for index, image in enumerate(checked(raw, self.ctx)):
             try:
                 item = self.image(image, index)
             except BAD_VALUE as error:
@@ -328,7 +329,7 @@ class _Reader(AnnotationReader):
         """Remove the objects (by id()) whose every polygon ring was unreadable."""
         if not dropped:
             return
-        for item in self.dataset.items:
+        for item in checked(self.dataset.items, self.ctx):
             if any(id(obj) in dropped for obj in item.objects):
                 item.objects = [obj for obj in item.objects if id(obj) not in dropped]
         dropped.clear()
@@ -399,7 +400,7 @@ def _results_as_dataset(data: list, ctx: ReadContext) -> dict:
     """A results list as a COCO dict with images and categories made up from the ids."""
     image_ids: dict[Any, None] = {}
     category_ids: dict[Any, None] = {}
-    for entry in data:
+    for entry in checked(data, ctx):
         if isinstance(entry, dict):
             image_ids.setdefault(entry.get("image_id"))
             category_ids.setdefault(entry.get("category_id"))
@@ -429,11 +430,11 @@ def _panoptic(reader: _Reader, annotations: list) -> None:
         "annotations",
         "COCO panoptic: segments read as boxes (the panoptic PNG masks are not read)",
     )
-    for index, ann in enumerate(annotations):
+    for index, ann in enumerate(checked(annotations, ctx)):
         try:
             item = reader.item_of(ann["image_id"])
             item.extra["panoptic_png"] = ann.get("file_name")
-            for number, segment in enumerate(ann["segments_info"]):
+            for number, segment in enumerate(checked(ann["segments_info"], ctx)):
                 try:
                     geometry = reader.box(segment["bbox"], None)
                     obj = ObjectLabel(

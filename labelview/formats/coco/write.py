@@ -16,6 +16,7 @@ import orjson
 from pycocotools import mask as coco_mask
 from pydantic import Field
 
+from labelview.cancel import checked
 from labelview.formats._writing import EXACT, Holds, ImagePlacer, Picture, pictures
 from labelview.formats.base import WriteContext, WriteReport, WriterOptions
 from labelview.formats.coco.attributes import as_given, to_attributes
@@ -345,8 +346,8 @@ def write(dataset: Dataset, out: OutputDir, options: CocoOptions, ctx: WriteCont
     out.check_free(["annotations.json"])
     writer = _Writer(dataset, options, report)
     placer = ImagePlacer(out, options.images, report)
-    every = [(item, pictures(item, ctx.image_roots)) for item in dataset.items]
-    image_ids, object_ids = _wanted_ids(every)
+    every = [(item, pictures(item, ctx.image_roots, ctx)) for item in checked(dataset.items, ctx)]
+    image_ids, object_ids = _wanted_ids(every, ctx)
     images = _Ids(image_ids)
     objects = _Ids(object_ids)
     total = len(every)
@@ -354,11 +355,11 @@ def write(dataset: Dataset, out: OutputDir, options: CocoOptions, ctx: WriteCont
         if not number % 1024:
             ctx.check_cancelled()
             ctx.progress(number, total)
-        for picture in shown:
+        for picture in checked(shown, ctx):
             image_id = images.take(item.id if picture.frame is None else None)
             writer.image(picture, image_id)
             placer.place(picture.path, f"images/{picture.name}")
-            for obj in picture.objects:
+            for obj in checked(picture.objects, ctx):
                 if obj.geometry is not None:  # shapeless objects: reported from Holds
                     writer.annotation(obj, objects.take(obj.id), image_id, picture)
         report.items += len(shown)  # images written: a video counts its frames
@@ -385,17 +386,19 @@ def write(dataset: Dataset, out: OutputDir, options: CocoOptions, ctx: WriteCont
     return report
 
 
-def _wanted_ids(every: list[tuple[Item, list[Picture]]]) -> tuple[set[int], set[int]]:
+def _wanted_ids(
+    every: list[tuple[Item, list[Picture]]], cancel: Any = None
+) -> tuple[set[int], set[int]]:
     """The usable ids the source gives images (single-image items) and objects."""
     image_ids: set[int] = set()
     object_ids: set[int] = set()
-    for item, shown in every:
+    for item, shown in checked(every, cancel):
         if len(shown) == 1 and shown[0].frame is None:
             wanted = _integer_id(item.id)
             if wanted is not None:
                 image_ids.add(wanted)
-        for picture in shown:
-            for obj in picture.objects:
+        for picture in checked(shown, cancel):
+            for obj in checked(picture.objects, cancel):
                 wanted = _integer_id(obj.id)
                 if wanted is not None:
                     object_ids.add(wanted)

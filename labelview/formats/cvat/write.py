@@ -16,7 +16,9 @@ import shutil
 import tempfile
 import xml.etree.ElementTree as ET
 from pathlib import Path
+from typing import Any
 
+from labelview.cancel import checked
 from labelview.formats._writing import EXACT, Holds, ImagePlacer, Picture, pictures
 from labelview.formats.base import WriteContext, WriteReport, WriterOptions
 from labelview.formats.cvat.labels import labels_element
@@ -52,7 +54,7 @@ def write(dataset: Dataset, out: OutputDir, options: CvatOptions, ctx: WriteCont
     out.check_free([ANNOTATIONS])
     shapes = ShapeWriter(dataset, report)
     # Categories first, in dataset order, so label order and colours are stable.
-    for name in dataset.categories:
+    for name in checked(dataset.categories, ctx):
         shapes.label(name)
     placer = ImagePlacer(out, options.images, report)
     names = _UniqueNames(report)
@@ -61,17 +63,17 @@ def write(dataset: Dataset, out: OutputDir, options: CvatOptions, ctx: WriteCont
     # <image> elements are serialised as they are made, to a spool file: a tree of a million
     # shapes would cost gigabytes. The label spec (needed first in the file) is known at the end.
     with tempfile.TemporaryFile() as spool:
-        for index, item in enumerate(dataset.items):
+        for index, item in enumerate(checked(dataset.items, ctx)):
             if index % 200 == 0:
                 ctx.check_cancelled()
                 ctx.progress(index, total)
-            for picture in pictures(item, ctx.image_roots):
+            for picture in checked(pictures(item, ctx.image_roots, ctx), ctx):
                 if made_safe(picture, ctx.image_roots):
                     report.drop("image names made safe (absolute or '..' parts removed)")
                 name = names.claim(picture.name)
                 placer.place(picture.path, f"{IMAGES_DIR}/{name}")
-                element = _image(picture, name, image_id, shapes, report)
-                spool.write(_serialise(element, report))
+                element = _image(picture, name, image_id, shapes, report, ctx)
+                spool.write(_serialise(element, report, ctx))
                 image_id += 1
                 report.items += 1  # images written: a video counts its frames
         placer.finish()
@@ -91,7 +93,12 @@ def write(dataset: Dataset, out: OutputDir, options: CvatOptions, ctx: WriteCont
 
 
 def _image(
-    picture: Picture, name: str, image_id: int, shapes: ShapeWriter, report: WriteReport
+    picture: Picture,
+    name: str,
+    image_id: int,
+    shapes: ShapeWriter,
+    report: WriteReport,
+    cancel: Any = None,
 ) -> ET.Element:
     """The `<image>` of one picture: its shapes, then its item's (or frame's) answers as tags."""
     attrs = {"id": str(image_id), "name": name}
@@ -105,7 +112,7 @@ def _image(
     else:
         report.drop("images without a known size (width/height left out)")
     element = ET.Element("image", attrs)
-    for obj in picture.objects:
+    for obj in checked(picture.objects, cancel):
         if shapes.object(element, obj, picture.frame, size):
             report.objects += 1
     for answer in picture.item.classifications:
@@ -191,9 +198,9 @@ def _under(path: Path, root: Path) -> bool:
 _NOT_XML = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
 
 
-def _serialise(element: ET.Element, report: WriteReport) -> bytes:
+def _serialise(element: ET.Element, report: WriteReport, cancel: Any = None) -> bytes:
     """One child of <annotations>, indented like the rest of the file, without unwritable chars."""
-    for node in element.iter():
+    for node in checked(element.iter(), cancel):
         if node.text and _NOT_XML.search(node.text):
             node.text = _NOT_XML.sub("", node.text)
             report.drop("control characters removed from texts (XML cannot hold them)")

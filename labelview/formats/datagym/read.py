@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import unquote
 
+from labelview.cancel import checked
 from labelview.formats._reading import BAD_VALUE, at, describe, number, size
 from labelview.formats.base import ReadContext, load_json
 from labelview.formats.datagym.detect import not_export_reason
@@ -143,7 +144,7 @@ class ProjectReader:
                     at(loc, "labels", class_name), "not a list of geometries", item=item.id
                 )
                 continue
-            for number_, entry in enumerate(entries):
+            for number_, entry in enumerate(checked(entries, self.ctx)):
                 place = (loc, "labels", class_name, number_)  # joined only when warning
                 self.entry(item, str(class_name), entry, place, f"{class_name}/{number_}")
         return item
@@ -217,7 +218,7 @@ class ProjectReader:
             for child_class, children in nested.items():
                 if not isinstance(children, list):
                     continue
-                for number_, child in enumerate(children):
+                for number_, child in enumerate(checked(children, self.ctx)):
                     child_id = f"{ident}/{child_class}/{number_}"
                     child_place = (*place, "nested_geometries", child_class, number_)
                     self.entry(item, str(child_class), child, child_place, child_id, parent=ident)

@@ -12,6 +12,7 @@ import re
 from pathlib import Path
 from typing import Any
 
+from labelview.cancel import checked
 from labelview.formats._reading import BAD_VALUE, at, describe, integer, sequence, take, text
 from labelview.formats.base import ReadContext
 from labelview.formats.datagym.values import GEOMETRY_TYPES, answers, geometry
@@ -29,7 +30,7 @@ def _lerp(a: Box, b: Box, t: float) -> Box:
 def _visible(data: dict, item: Item, ctx: ReadContext, file: Path | None) -> dict[str, list[int]]:
     visible: dict[str, list[int]] = {}
     frames = data.get("frames") if isinstance(data.get("frames"), dict) else {}
-    for frame_key, entries in frames.items():
+    for frame_key, entries in checked(frames.items(), ctx):
         try:
             frame = integer(frame_key, "frame", low=0)
             for entry in sequence(entries, "visible objects"):
@@ -60,14 +61,14 @@ def video_objects(
     single = geometry_classes[0] if len(geometry_classes) == 1 else None
     unusable = 0
     objects = data.get("object") if isinstance(data.get("object"), dict) else {}
-    for object_id, changes in objects.items():
+    for object_id, changes in checked(objects.items(), ctx):
         oloc = at("object", str(object_id))
         if not isinstance(changes, dict):
             ctx.warn(oloc, "object is not an object", item=item.id, obj=str(object_id), file=file)
             continue
         keyframes: list[tuple[int, Box | None, list[Answer]]] = []
         kinds = set()
-        for frame_key, change in changes.items():
+        for frame_key, change in checked(changes.items(), ctx):
             floc = at(oloc, str(frame_key))
             try:
                 frame = integer(frame_key, "frame", low=0)
@@ -97,7 +98,7 @@ def video_objects(
         category = single or "rectangle"
         dataset.category(category, shape="box")
         shown = sorted(set(visible.get(str(object_id), [k[0] for k in keyframes])))
-        item.objects.extend(_track(str(object_id), category, keyframes, shown))
+        item.objects.extend(_track(str(object_id), category, keyframes, shown, ctx))
     if unusable:
         ctx.warn(
             "object",
@@ -123,10 +124,11 @@ def _track(
     category: str,
     keyframes: list[tuple[int, Box | None, list[Answer]]],
     shown: list[int],
+    cancel: Any = None,
 ) -> list[ObjectLabel]:
     """One box per frame the object is shown on: its keyframe's, or interpolated to the next."""
     result = []
-    for frame in shown:
+    for frame in checked(shown, cancel):
         before = [k for k in keyframes if k[0] <= frame]
         after = [k for k in keyframes if k[0] > frame]
         if not before:

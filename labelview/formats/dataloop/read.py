@@ -12,6 +12,7 @@ from contextlib import ExitStack
 from pathlib import Path, PurePosixPath
 from typing import Any
 
+from labelview.cancel import checked
 from labelview.errors import FormatError
 from labelview.formats._reading import BAD_VALUE, at, describe, member
 from labelview.formats.base import ReadContext, gc_paused, load_json
@@ -111,7 +112,7 @@ class _Reader(TrackReading):
         self.member = doc.name
         fallback = self._fallback_name(doc)
         if isinstance(value, Lines):
-            for number, record in value.records:
+            for number, record in checked(value.records, ctx):
                 if isinstance(record, dict) and isinstance(record.get("annotations"), list):
                     self._item(record, f"line {number}", fallback)
                 else:
@@ -120,7 +121,7 @@ class _Reader(TrackReading):
         if isinstance(value, list):
             items = [v for v in value if isinstance(v, dict)]
             if items and all(isinstance(v.get("annotations"), list) for v in items):
-                for index, record in enumerate(value):
+                for index, record in enumerate(checked(value, ctx)):
                     if single and index % 500 == 0:
                         ctx.check_cancelled()
                         ctx.progress(index, len(value))
@@ -182,7 +183,7 @@ class _Reader(TrackReading):
         }
         all_ids = {str(a.get("id") or a.get("_id")) for a in annotations if isinstance(a, dict)}
         creators: Counter[str] = Counter()
-        for index, ann in enumerate(annotations):
+        for index, ann in enumerate(checked(annotations, self.ctx)):
             if not isinstance(ann, dict):
                 self.warn(at(loc, index), "not an object: skipped", item=item.id)
                 continue
@@ -199,7 +200,7 @@ class _Reader(TrackReading):
                 )
             if isinstance(ann.get("creator"), str) and not system.get("automated"):
                 creators[ann["creator"]] += 1
-        for index, ann in enumerate(annotations):
+        for index, ann in enumerate(checked(annotations, self.ctx)):
             if not isinstance(ann, dict):
                 continue
             system = annotation_system(ann)
@@ -269,7 +270,7 @@ class _Reader(TrackReading):
             self._pose(item, ann, ann_id, segments, children.get(ann_id or "", []), common, loc)
             return
         geometries: dict[int, Geometry] = {}
-        for seg in segments:
+        for seg in checked(segments, self.ctx):
             if not seg.visible:
                 continue
             geometry = geometries.get(id(seg.coords))
@@ -280,7 +281,7 @@ class _Reader(TrackReading):
             frames: range | list[None] = (
                 range(seg.start, seg.end + 1) if item.kind == "video" else [None]
             )
-            for frame in frames:
+            for frame in checked(frames, self.ctx):
                 item.objects.append(
                     ObjectLabel(
                         category=seg.label,

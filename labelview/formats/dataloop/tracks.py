@@ -14,6 +14,7 @@ from typing import Any
 
 import numpy as np
 
+from labelview.cancel import checked
 from labelview.formats._reading import BAD_VALUE, Skip, at, describe, integer, number
 from labelview.formats.dataloop.shapes import xy
 from labelview.model import Answer, Item, Keypoints, ObjectLabel, Skeleton
@@ -73,7 +74,7 @@ class TrackReading:
             end = round(number(end_time) * fps)  # the 2019 form gives only endTime (seconds)
         snapshots: list[tuple[int, int, dict]] = []
         snaps_loc = at(loc, "metadata.system.snapshots_")
-        for index, snap in enumerate(system.get("snapshots_") or []):
+        for index, snap in enumerate(checked(system.get("snapshots_") or [], self.ctx)):
             frame = optional_integer(snap.get("frame")) if isinstance(snap, dict) else None
             if frame is None:
                 got = snap.get("frame") if isinstance(snap, dict) else snap
@@ -106,7 +107,7 @@ class TrackReading:
             )
             end = start + MAX_TRACK_FRAMES - 1
         segments = [Segment(start, end, coords, label, True, attributes)]
-        for frame, index, snap in snapshots:
+        for frame, index, snap in checked(snapshots, self.ctx):
             if frame > end:
                 continue  # beyond endFrame: the SDK ignores it
             previous = segments[-1]
@@ -159,7 +160,7 @@ class TrackReading:
             self.pose_templates.setdefault(segments[0].label, str(template_id))
         # Each child point is its own (possibly tracked) annotation.
         tracks = []
-        for index, child in children:
+        for index, child in checked(children, self.ctx):
             child_loc = at(loc.rsplit("[", 1)[0], index)
             try:
                 child_system = annotation_system(child)
@@ -176,13 +177,13 @@ class TrackReading:
             except BAD_VALUE as error:
                 self.warn(child_loc, f"pose point skipped: {describe(error)}", item=item.id)
         self.labels.setdefault(segments[0].label, None)
-        for seg in segments:
+        for seg in checked(segments, self.ctx):
             if not seg.visible:
                 continue
             frames: range | list[None] = (
                 range(seg.start, seg.end + 1) if item.kind == "video" else [None]
             )
-            for frame in frames:
+            for frame in checked(frames, self.ctx):
                 names, points, visibility = [], [], []
                 for child_label, states in tracks:
                     state = _state_at(states, frame)
@@ -221,12 +222,12 @@ class TrackReading:
                     a, b = str(arc[0]), str(arc[1])
                     if a in names and b in names:
                         edges.append((names.index(a), names.index(b)))
-        for obj in objects:
+        for obj in checked(objects, self.ctx):
             for name in obj.geometry.names:  # type: ignore[union-attr]
                 if name not in names:
                     names.append(name)
         position = {name: i for i, name in enumerate(names)}
-        for obj in objects:
+        for obj in checked(objects, self.ctx):
             kp: Keypoints = obj.geometry  # type: ignore[assignment]
             points = np.zeros((len(names), 2))
             visibility = np.zeros(len(names), dtype=np.uint8)

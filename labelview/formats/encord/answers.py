@@ -13,6 +13,7 @@ from typing import Any
 
 import orjson
 
+from labelview.cancel import checked
 from labelview.formats._reading import BAD_VALUE, at, describe, integer, number, sequence
 from labelview.formats.base import ReadContext
 from labelview.formats.encord.ontology import Ontology
@@ -221,7 +222,7 @@ def classifications(
             by_hash[entry.get("classificationHash") or key] = entry
     hashes = list(dict.fromkeys([*state.markers, *by_hash]))
     framed = item.kind not in ("image", "other")
-    for class_hash in hashes:
+    for class_hash in checked(hashes, ctx):
         marker, frames = state.markers.get(class_hash, ({}, set()))
         entry = by_hash.get(class_hash, {})
         try:

@@ -7,6 +7,7 @@ from __future__ import annotations
 from dataclasses import fields
 from typing import Any
 
+from labelview.cancel import checked
 from labelview.formats._reading import (
     BAD_VALUE,
     MAX_COORDINATE,
@@ -148,7 +149,7 @@ class Objects:
         """Audio / text rows: objects live in object_answers with a range (milliseconds or
         characters, kept in extra), without geometry.
         """
-        for key, entry in answers.items():
+        for key, entry in checked(answers.items(), self.ctx):
             if "name" not in entry:
                 continue
             name = str(entry.get("name"))

@@ -6,6 +6,7 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
+from labelview.cancel import checked
 from labelview.formats._reading import (
     BAD_VALUE,
     Skip,
@@ -64,7 +65,7 @@ class _Reader(Objects):
         del data
         if not isinstance(rows, list):
             raise self.ctx.fail("", "expected a JSON array of Encord label rows")
-        for row in rows:
+        for row in checked(rows, self.ctx):
             units = row.get("data_units") if isinstance(row, dict) else None
             if isinstance(units, dict):
                 for unit in units.values():
@@ -138,7 +139,7 @@ class _Reader(Objects):
             )
             self.text_objects(index, answers, item, state)
         else:
-            for unit_key, unit in sorted(units.items(), key=_sequence):
+            for unit_key, unit in checked(sorted(units.items(), key=_sequence), self.ctx):
                 if not isinstance(unit, dict):
                     self.ctx.warn(at(index, "data_units", unit_key), "data unit is not an object")
                     continue
@@ -265,7 +266,7 @@ class _Reader(Objects):
                     item=item.name,
                 )
             width = height = 1
-        for position, obj in enumerate(content.get("objects") or ()):
+        for position, obj in enumerate(checked(content.get("objects") or (), self.ctx)):
             try:
                 label = self.object(obj, frame, width, height, state, base, position)
             except BAD_VALUE as error:
@@ -282,7 +283,7 @@ class _Reader(Objects):
                 if obj.get("reviews"):
                     where = (*base, "objects", position, "reviews")
                     self.reviews(obj["reviews"], "object", label.id, frame, where, state, item)
-        for position, marker in enumerate(content.get("classifications") or ()):
+        for position, marker in enumerate(checked(content.get("classifications") or (), self.ctx)):
             if isinstance(marker, dict) and marker.get("classificationHash"):
                 class_hash = marker["classificationHash"]
                 state.markers.setdefault(class_hash, (marker, set()))[1].add(

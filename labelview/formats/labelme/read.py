@@ -16,6 +16,7 @@ import tempfile
 from pathlib import Path, PurePosixPath
 from typing import Any
 
+from labelview.cancel import checked
 from labelview.errors import FormatError
 from labelview.formats._reading import BAD_VALUE, Skip, at, describe, size
 from labelview.formats.base import ReadContext, load_json
@@ -40,7 +41,7 @@ def read_documents(path: Path, ctx: ReadContext) -> Dataset:
     base = path if path.is_dir() else path.parent
     files = files_of(path)
     single = path.is_file()
-    for index, file in enumerate(files):
+    for index, file in enumerate(checked(files, ctx)):
         if index % 100 == 0:
             ctx.check_cancelled()
             ctx.progress(index, len(files))
@@ -113,7 +114,7 @@ def _item(data: dict, file: Path, base: Path, dataset: Dataset, ctx: ReadContext
 
 def _shapes(shapes: list, item: Item, dataset: Dataset, ctx: ReadContext, file: Path) -> None:
     groups: dict[tuple[str, Any], list[str]] = {}
-    for index, shape in enumerate(shapes):
+    for index, shape in enumerate(checked(shapes, ctx)):
         location = at("shapes", index)
 
         def warn(where: str, message: str, location: str = location, index: int = index) -> None:

@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 import orjson
 
+from labelview.cancel import checked
 from labelview.formats._writing import EXACT, Holds, ImagePlacer, Picture, pictures
 from labelview.formats.base import WriteContext, WriteReport, WriterOptions
 from labelview.formats.labelme.read import GROUP
@@ -68,7 +69,7 @@ def write(
     stems = UniqueStems()
     placer = ImagePlacer(out, options.images, report)
     total = len(dataset.items)
-    for index, item in enumerate(dataset.items):
+    for index, item in enumerate(checked(dataset.items, ctx)):
         if index % 100 == 0:
             ctx.check_cancelled()
             ctx.progress(index, total)
@@ -77,13 +78,13 @@ def write(
             report.drop(
                 "relations other than groups of same-label objects (LabelMe has group_id)", lost
             )
-        for picture in pictures(item, ctx.image_roots):
+        for picture in checked(pictures(item, ctx.image_roots, ctx), ctx):
             name = PurePosixPath(picture.name)
             stem = stems.claim(name)
             suffix = (name.suffix if name.suffix.lower() != ".json" else "") or ".jpg"
             placer.place(picture.path, f"{stem}{suffix}")
             image_name = f"{PurePosixPath(stem).name}{suffix}"  # relative to the JSON beside it
-            document = _document(picture, image_name, groups, report)
+            document = _document(picture, image_name, groups, report, ctx)
             out.write_bytes(f"{stem}.json", orjson.dumps(document, option=orjson.OPT_INDENT_2))
             report.items += 1
     placer.finish()
@@ -120,7 +121,11 @@ def _groups(item: Item) -> tuple[dict[str, int], int]:
 
 
 def _document(
-    picture: Picture, image_name: str, groups: dict[str, int], report: WriteReport
+    picture: Picture,
+    image_name: str,
+    groups: dict[str, int],
+    report: WriteReport,
+    cancel: Any = None,
 ) -> dict:
     size = picture.size
     flags: dict[str, bool] = {}
@@ -132,7 +137,7 @@ def _document(
             attributes[key] = value
     next_group = max([0, *groups.values()]) + 1
     shapes: list[dict] = []
-    for obj in picture.objects:
+    for obj in checked(picture.objects, cancel):
         produced = _shapes(obj, size, report)
         if not produced:
             continue

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from labelview.cancel import checked
 from labelview.formats._reading import Skip, at, mapping, optional_text
 from labelview.formats.segments import locate
 from labelview.formats.segments.read_objects import ObjectReader, ident_text
@@ -89,7 +90,7 @@ class LabelReader(ObjectReader):
             item.width, item.height = size
 
     def add_frames(self, item: Item, sample_name: str, frames: list, loc: str) -> None:
-        for index, entry in enumerate(frames):
+        for index, entry in enumerate(checked(frames, self.ctx)):
             if not isinstance(entry, dict):
                 self.ctx.warn(at(loc, index), "frame is not an object", item=item.id)
                 continue
@@ -181,7 +182,7 @@ class LabelReader(ObjectReader):
 
     def read_frames(self, item: Item, frames: list, loc: str, source: str) -> None:
         runs: dict[str, list[tuple[int, Any]]] = {}
-        for index, frame in enumerate(frames):
+        for index, frame in enumerate(checked(frames, self.ctx)):
             floc = at(loc, "frames", index)
             if not isinstance(frame, dict):
                 self.ctx.warn(floc, "frame label is not an object", item=item.id)

@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections import Counter
 from typing import Any
 
+from labelview.cancel import checked
 from labelview.formats._reading import (
     BAD_VALUE,
     MAX_COORDINATE,
@@ -161,7 +162,7 @@ class ObjectReader:
         if is_bitmap:
             self.read_bitmap_label(item, annotations, bitmap_ref, loc, source, frame, sample_name)
             return
-        for index, annotation in enumerate(annotations):
+        for index, annotation in enumerate(checked(annotations, self.ctx)):
             place = (loc, "annotations", index)  # joined into a location only when warning
             try:
                 obj = self.vector_object(item, annotation, place, source, frame)
@@ -273,7 +274,7 @@ class ObjectReader:
         if bitmap is not None:
             self.check_bitmap_size(item, bitmap, frame, bloc)
         objects: list[tuple[ObjectLabel, int]] = []
-        for index, annotation in enumerate(annotations):
+        for index, annotation in enumerate(checked(annotations, self.ctx)):
             place = (loc, "annotations", index)
             try:
                 obj = self._object(item, annotation, place, source, frame)
@@ -317,7 +318,7 @@ class ObjectReader:
     def read_links(self, item: Item, links: Any, loc: str) -> None:
         if not isinstance(links, list):
             return
-        for index, link in enumerate(links):
+        for index, link in enumerate(checked(links, self.ctx)):
             try:
                 members = (
                     text(take(link, "from_id"), "from_id"),

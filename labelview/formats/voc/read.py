@@ -17,6 +17,7 @@ from typing import Any
 import defusedxml
 import defusedxml.ElementTree as SafeET
 
+from labelview.cancel import checked
 from labelview.formats._reading import BAD_VALUE, Skip, at, describe, number, size
 from labelview.formats.base import ReadContext
 from labelview.formats.voc.detect import head_is_voc, read_head
@@ -71,7 +72,7 @@ def read_annotations(path: Path, files: list[Path], ctx: ReadContext) -> Dataset
     base = path if path.is_dir() else path.parent
     devkit = _devkit_images(path)
     single = path.is_file()
-    for index, file in enumerate(files):
+    for index, file in enumerate(checked(files, ctx)):
         if index % 200 == 0:
             ctx.check_cancelled()
             ctx.progress(index, len(files))
@@ -167,7 +168,7 @@ def _item(
     source = root.find("source")
     if source is not None and len(source):
         item.extra["source"] = {child.tag: (child.text or "").strip() for child in source}
-    for index, element in enumerate(root.findall("object")):
+    for index, element in enumerate(checked(root.findall("object"), ctx)):
         try:
             _object(element, str(index), item, dataset, one_based=one_based)
         except BAD_VALUE as error:

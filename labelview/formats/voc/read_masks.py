@@ -9,6 +9,7 @@ from pathlib import Path
 
 import numpy as np
 
+from labelview.cancel import checked
 from labelview.formats.base import ReadContext
 from labelview.images import ImageFinder
 from labelview.model import Dataset, Item, ObjectLabel
@@ -66,7 +67,7 @@ def read_masks_only(path: Path, ctx: ReadContext) -> Dataset:
             id=file.stem, name=file.stem, image=f"{file.stem}.jpg", width=width, height=height
         )
         item.image_path = ctx.images.find(item.image) or devkit.find(item.image)
-        for value in np.unique(instances):
+        for value in checked(np.unique(instances), ctx):
             if value in (_BACKGROUND, _VOID):
                 continue
             pixels = instances == value

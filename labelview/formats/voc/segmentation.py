@@ -5,6 +5,8 @@ palette PNGs in the devkit's colour map.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 import numpy as np
 
 from labelview.model import ObjectLabel
@@ -17,7 +19,7 @@ MAX_CLASSES = 254  # 0 is background and 255 void in an 8-bit index PNG
 def write_segmentation(
     out: OutputDir,
     stem: str,
-    painted: list[tuple[int, ObjectLabel]],
+    painted: Iterable[tuple[int, ObjectLabel]],
     classes: dict[str, int],
     size: tuple[int, int],
     colours: list[tuple[int, int, int]],

@@ -16,6 +16,7 @@ from typing import Any
 
 from pydantic import Field
 
+from labelview.cancel import checked
 from labelview.formats._writing import EXACT, Holds, ImagePlacer, Picture, pictures
 from labelview.formats.base import WriteContext, WriteReport, WriterOptions
 from labelview.formats.voc.read import FLAGS, PART_OF
@@ -71,7 +72,7 @@ def write(dataset: Dataset, out: OutputDir, options: VocOptions, ctx: WriteConte
     listed: list[str] = []
     total = len(dataset.items)
     used: dict[str, None] = dict.fromkeys(dataset.categories)
-    for _, obj in dataset.objects():
+    for _, obj in checked(dataset.objects(), ctx):
         used.setdefault(obj.category, None)
     classes = {name: i for i, name in enumerate(used, 1)}  # 0 = background, as in labelmap.txt
     if len(classes) > MAX_CLASSES:
@@ -83,12 +84,12 @@ def write(dataset: Dataset, out: OutputDir, options: VocOptions, ctx: WriteConte
         category = dataset.categories.get(name)
         colours.append(category.color if category is not None and category.color else palette(i))
     void = False
-    for index, item in enumerate(dataset.items):
+    for index, item in enumerate(checked(dataset.items, ctx)):
         if index % 200 == 0:
             ctx.check_cancelled()
             ctx.progress(index, total)
         written_relations: set[int] = set()
-        for picture in pictures(item, ctx.image_roots):
+        for picture in checked(pictures(item, ctx.image_roots, ctx), ctx):
             if _made_safe(picture):
                 report.drop("image names made safe (absolute or '..' parts removed)")
             name = _in_image_folder(picture.name)
@@ -99,12 +100,12 @@ def write(dataset: Dataset, out: OutputDir, options: VocOptions, ctx: WriteConte
             else:
                 filename = f"{stem}{suffix}"
                 placer.place(picture.path, f"JPEGImages/{filename}")
-            writer = _Annotation(picture, filename, options, report)
+            writer = _Annotation(picture, filename, options, report, ctx)
             root = writer.build()
             written_relations |= writer.relations_written
             if writer.painted and picture.size is not None:
                 void |= write_segmentation(
-                    out, stem, writer.painted, classes, picture.size, colours
+                    out, stem, checked(writer.painted, ctx), classes, picture.size, colours
                 )
             ET.indent(root, space="\t")
             out.write_text(f"Annotations/{stem}.xml", ET.tostring(root, encoding="unicode") + "\n")
@@ -151,8 +152,14 @@ class _Annotation:
     """
 
     def __init__(
-        self, picture: Picture, filename: str, options: VocOptions, report: WriteReport
+        self,
+        picture: Picture,
+        filename: str,
+        options: VocOptions,
+        report: WriteReport,
+        cancel: Any = None,
     ) -> None:
+        self.cancel = cancel  # as for labelview.cancel.checked
         self.picture = picture
         self.filename = filename
         self.options = options
@@ -175,11 +182,14 @@ class _Annotation:
             self.report.drop("images without a known size (size written as 0)")
         paint = self.options.segmentation and size is not None
         segmented = _sub(root, "segmented", "0")
-        bounds = {id(obj): _bounds(obj, size, self.report) for obj in picture.objects}
+        bounds = {
+            id(obj): _bounds(obj, size, self.report)
+            for obj in checked(picture.objects, self.cancel)
+        }
         parts = self._parts(item, bounds)
         as_part = {id(child) for children in parts.values() for child, _ in children}
         number = 0
-        for obj in picture.objects:
+        for obj in checked(picture.objects, self.cancel):
             box = bounds[id(obj)]
             if id(obj) in as_part or box is None:
                 continue

@@ -8,9 +8,11 @@ its order from 0; categories of the dataset it does not name are appended after 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import yaml
 
+from labelview.cancel import checked
 from labelview.errors import FormatError
 from labelview.formats._reading import BAD_VALUE, describe
 from labelview.formats.base import WriteReport
@@ -18,14 +20,16 @@ from labelview.formats.yolo.layouts import names_file, names_from
 from labelview.model import Dataset
 
 
-def class_ids(dataset: Dataset, label_map: str | None, report: WriteReport) -> dict[str, int]:
+def class_ids(
+    dataset: Dataset, label_map: str | None, report: WriteReport, cancel: Any = None
+) -> dict[str, int]:
     """Category name → class id; every category of the dataset and of its objects has one."""
     names = dict.fromkeys(read_label_map(Path(label_map), report)) if label_map else {}
     given = len(names)
     for name in dataset.categories:
         names.setdefault(name, None)
     # Objects whose category is missing from dataset.categories still need an id.
-    for _, obj in dataset.objects():
+    for _, obj in checked(dataset.objects(), cancel):
         names.setdefault(obj.category, None)
     if label_map and len(names) > given:
         extra = list(names)[given:]

@@ -5,6 +5,7 @@ only data-dependent losses (clipping, empty boxes or masks, keypoint padding) ar
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 import numpy as np
@@ -88,7 +89,7 @@ def _clipped_fields(points: np.ndarray, scale: np.ndarray, report: WriteReport) 
 
 
 def detect_lines(
-    objects: list[ObjectLabel], ids: dict[str, int], size: tuple[int, int], report: WriteReport
+    objects: Iterable[ObjectLabel], ids: dict[str, int], size: tuple[int, int], report: WriteReport
 ) -> list[str]:
     """`cls cx cy w h` lines for one image, vectorised: the detect task runs once per object of
     datasets with millions of them, so bounds, normalising and clipping go through numpy at once.

@@ -15,6 +15,7 @@ from typing import Any
 
 import numpy as np
 
+from labelview.cancel import checked
 from labelview.formats._reading import BAD_VALUE, Skip, describe, integer, line, number
 from labelview.formats.base import ReadContext, gc_paused
 from labelview.formats.yolo.detect import LABEL_DIRS
@@ -75,7 +76,7 @@ def _read(path: Path, ctx: ReadContext) -> Dataset:
     total = len(source.pairs)
     seen_ids: Counter[int] = Counter()
     sizes = SizeCache()
-    for index, (label, image, split) in enumerate(source.pairs):
+    for index, (label, image, split) in enumerate(checked(source.pairs, ctx)):
         if index % 200 == 0:
             ctx.check_cancelled()
             ctx.progress(index, total * 2)
@@ -87,11 +88,11 @@ def _read(path: Path, ctx: ReadContext) -> Dataset:
         parsed.append(entry)
 
     shift = _id_shift(source, seen_ids, ctx)
-    obb = _decide_obb(source, parsed, fallback_size, sizes)
+    obb = _decide_obb(source, parsed, fallback_size, sizes, ctx)
     for cls in sorted(source.names):  # the whole class list, so ids survive a YOLO round trip
         _category_name(cls, source, dataset)
     unnamed: set[int] = set()
-    for index, entry in enumerate(parsed):
+    for index, entry in enumerate(checked(parsed, ctx)):
         if index % 200 == 0:
             ctx.check_cancelled()
             ctx.progress(total + index, total * 2)
@@ -111,7 +112,7 @@ def _read(path: Path, ctx: ReadContext) -> Dataset:
                 file=entry.rel_label,
             )
             continue
-        for lineno, cls, values, frame, track in entry.rows:
+        for lineno, cls, values, frame, track in checked(entry.rows, ctx):
             where = line(lineno)
             at = {"item": item.id, "obj": str(lineno), "file": entry.rel_label}
             try:
@@ -142,7 +143,7 @@ def _parse(entry: _Label, video_lines: bool, ctx: ReadContext) -> None:
     except OSError as error:
         ctx.error("", f"cannot read: {error.strerror or error}", file=entry.rel_label)
         return
-    for lineno, text in enumerate(content.splitlines(), 1):
+    for lineno, text in enumerate(checked(content.splitlines(), ctx), 1):
         tokens = text.split()
         if not tokens:
             continue
@@ -283,7 +284,11 @@ def _id_shift(source: Source, seen: Counter[int], ctx: ReadContext) -> int:
 
 
 def _decide_obb(
-    source: Source, parsed: list[_Label], fallback: tuple[int, int] | None, sizes: SizeCache
+    source: Source,
+    parsed: list[_Label],
+    fallback: tuple[int, int] | None,
+    sizes: SizeCache,
+    cancel: Any = None,
 ) -> bool:
     """True when 8-number lines are oriented boxes: the yaml `task` or the reader option decides
     when given; otherwise every 8-number line of the dataset must be a rectangle in pixels (right
@@ -293,9 +298,9 @@ def _decide_obb(
     if source.task is not None:
         return source.task == "obb"
     eight = 0
-    for entry in parsed:
+    for entry in checked(parsed, cancel):
         size = None
-        for _lineno, _cls, values, _frame, _track in entry.rows:
+        for _lineno, _cls, values, _frame, _track in checked(entry.rows, cancel):
             if source.kpt_shape and values.size == 4 + source.kpt_shape[0] * source.kpt_shape[1]:
                 continue
             if values.size == 4:

@@ -11,11 +11,12 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from pathlib import PurePosixPath
-from typing import Literal
+from typing import Any, Literal
 
 import yaml
 from pydantic import Field, field_validator
 
+from labelview.cancel import checked
 from labelview.formats._writing import EXACT, Holds, ImagePlacer, Picture, pictures
 from labelview.formats.base import WriteContext, WriteReport, WriterOptions
 from labelview.formats.yolo.classes import class_ids
@@ -88,17 +89,17 @@ def write(dataset: Dataset, out: OutputDir, options: YoloOptions, ctx: WriteCont
     report = WriteReport(format="yolo")
     split = options.split
     out.check_free(["data.yaml", f"{split}.txt"])
-    ids = class_ids(dataset, options.names, report)
-    kpt_k, kpt_names = _pose_shape(dataset) if options.task == "pose" else (0, [])
+    ids = class_ids(dataset, options.names, report, ctx)
+    kpt_k, kpt_names = _pose_shape(dataset, ctx) if options.task == "pose" else (0, [])
     stems = UniqueStems()
     placer = ImagePlacer(out, options.images, report)
     listed: list[str] = []
     total = len(dataset.items)
-    for index, item in enumerate(dataset.items):
+    for index, item in enumerate(checked(dataset.items, ctx)):
         if index % 200 == 0:
             ctx.check_cancelled()
             ctx.progress(index, total)
-        for picture in pictures(item, ctx.image_roots):
+        for picture in checked(pictures(item, ctx.image_roots, ctx), ctx):
             size = picture.size
             if size is None:
                 report.drop("images without a known size (labels cannot be normalised)")
@@ -107,10 +108,10 @@ def write(dataset: Dataset, out: OutputDir, options: YoloOptions, ctx: WriteCont
                 continue
             stem, suffix = _file_name(picture, stems, report)
             if options.task == "detect":
-                lines = detect_lines(picture.objects, ids, size, report)
+                lines = detect_lines(checked(picture.objects, ctx), ids, size, report)
             else:
                 lines = []
-                for obj in picture.objects:
+                for obj in checked(picture.objects, ctx):
                     text = shape_line(obj, ids[obj.category], size, options.task, kpt_k, report)
                     if text is not None:
                         lines.append(text)
@@ -215,13 +216,13 @@ def flip_index(names: Iterable[str]) -> list[int]:
     return flip
 
 
-def _pose_shape(dataset: Dataset) -> tuple[int, list[str]]:
+def _pose_shape(dataset: Dataset, cancel: Any = None) -> tuple[int, list[str]]:
     k = 0
     names: list[str] = []
     for category in dataset.categories.values():
         if category.skeleton is not None and len(category.skeleton.names) > k:
             k, names = len(category.skeleton.names), list(category.skeleton.names)
-    for _, obj in dataset.objects():
+    for _, obj in checked(dataset.objects(), cancel):
         if isinstance(obj.geometry, Keypoints) and len(obj.geometry.points) > k:
             k = len(obj.geometry.points)
             names = list(obj.geometry.names)

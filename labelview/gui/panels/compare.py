@@ -42,7 +42,7 @@ def read_export(path: Path, control: TaskControl) -> Dataset:
     """Read the second export (runs on the worker)."""
     control.stage(f"Reading {path.name}")
     dataset = formats.read(path, ctx=ReadContext(file=path, control=control))
-    images.resolve(dataset)
+    images.resolve(dataset, cancel=control)
     return dataset
 
 

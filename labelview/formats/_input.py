@@ -116,9 +116,7 @@ def is_regular(path: Path | str, root: Path | str | None = None) -> bool:
     return root is None or _inside(path, root)
 
 
-def read_bytes(
-    path: Path | str, root: Path | str | None = None, limit: int | None = None
-) -> bytes:
+def read_bytes(path: Path | str, root: Path | str | None = None, limit: int | None = None) -> bytes:
     """The whole of a regular file, refused past `limit` bytes (`limits.MAX_FILE_BYTES`)."""
     limit = limits.MAX_FILE_BYTES if limit is None else limit
     with open_regular(path, root) as handle:

@@ -29,7 +29,7 @@ import xml.etree.ElementTree as ET
 import zipfile
 from collections.abc import Callable
 from pathlib import Path
-from typing import BinaryIO
+from typing import Any, BinaryIO
 
 import defusedxml
 import defusedxml.ElementTree as SafeET
@@ -43,6 +43,7 @@ __all__ = [
     "expansion_limit",
     "gunzip",
     "is_regular",
+    "open_member",
     "open_regular",
     "parse_xml",
     "read_bytes",
@@ -261,6 +262,41 @@ def _expand(stream: BinaryIO, what: str, compressed: int) -> bytes:
             raise _refuse_expansion(what, compressed, total)
         chunks.append(chunk)
     return b"".join(chunks)
+
+
+class _Bounded(io.RawIOBase):
+    """A stream that raises Refused once more than `allowed` bytes have come out of it."""
+
+    def __init__(self, inner: BinaryIO, what: str, compressed: int) -> None:
+        self.inner, self.what, self.compressed = inner, what, compressed
+        self.allowed = expansion_limit(compressed)
+        self.total = 0
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        data = self.inner.read(len(buffer))
+        self.total += len(data)
+        if self.total > self.allowed:
+            raise _refuse_expansion(self.what, self.compressed, self.total)
+        buffer[: len(data)] = data
+        return len(data)
+
+    def close(self) -> None:
+        self.inner.close()
+        super().close()
+
+
+def open_member(archive: zipfile.ZipFile, member: zipfile.ZipInfo | str) -> BinaryIO:
+    """One zip member as a stream (read, readline, iterate) that raises Refused once it expands
+    past the expansion limit; for readers that stream a member instead of reading it whole.
+    """
+    info = member if isinstance(member, zipfile.ZipInfo) else archive.getinfo(member)
+    if info.file_size > expansion_limit(info.compress_size):
+        raise _refuse_expansion("zip member", info.compress_size, info.file_size)
+    inner = archive.open(info)
+    return io.BufferedReader(_Bounded(inner, "zip member", info.compress_size), _CHUNK)  # type: ignore[arg-type,return-value]
 
 
 def read_member(archive: zipfile.ZipFile, member: zipfile.ZipInfo | str) -> bytes:

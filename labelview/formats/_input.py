@@ -219,11 +219,13 @@ def _entry_problem(entry: os.DirEntry[str], real_root: str) -> str:
             return "a broken link: skipped"
         if stat.S_ISDIR(mode):
             return ""  # a link to a folder is not followed (rglob did not either); say nothing
+        if not stat.S_ISREG(mode):
+            return f"a link to {_kind(mode)}, not a regular file: skipped"
         real = os.path.realpath(entry.path)
         if not real.startswith(real_root.rstrip(os.sep) + os.sep):
             return "a link to outside the input folder: skipped"
-    else:
-        mode = entry.stat(follow_symlinks=False).st_mode
+        return ""
+    mode = entry.stat(follow_symlinks=False).st_mode
     if not stat.S_ISREG(mode):
         return f"{_kind(mode)}, not a regular file: skipped"
     return ""
@@ -329,33 +331,66 @@ XML_ERRORS = (
     defusedxml.NotSupportedError,
 )
 _DECLARED = re.compile(rb"\A<\?xml[^>]*?encoding\s*=\s*[\"']([A-Za-z0-9._-]+)[\"']")
-_PLAIN = frozenset({b"utf-8", b"utf8", b"us-ascii", b"ascii"})
+_DECLARATION = re.compile(r"\A\s*<\?xml[^>]*\?>")
+_PLAIN = frozenset({"utf-8", "utf8", "us-ascii", "ascii"})
+# Byte-order marks and the first bytes of `<?` in encodings without one (XML 1.0 appendix F).
+_SIGNATURES = (
+    (b"\x00\x00\xfe\xff", "utf-32"),
+    (b"\xff\xfe\x00\x00", "utf-32"),
+    (b"\xef\xbb\xbf", "utf-8-sig"),
+    (b"\xfe\xff", "utf-16"),
+    (b"\xff\xfe", "utf-16"),
+    (b"\x00\x00\x00<", "utf-32-be"),
+    (b"<\x00\x00\x00", "utf-32-le"),
+    (b"\x00<\x00?", "utf-16-be"),
+    (b"<\x00?\x00", "utf-16-le"),
+)
 
 
-def _plain_utf8(raw: bytes) -> bool:
-    """Whether expat reads `raw` as UTF-8, where a DTD would show as the ASCII bytes `<!DOCTYPE`
-    or `<!ENTITY`. A UTF-16/32 document, a BOM other than UTF-8's, or another declared encoding
-    (EBCDIC, UTF-7, …) can hide its DTD from a byte search: those go through defusedxml.
-    """
-    if raw.startswith(b"\xef\xbb\xbf"):
-        raw = raw[3:]
-    if raw[:2] in (b"\xff\xfe", b"\xfe\xff") or b"\x00" in raw[:4]:
-        return False
+def _encoding(raw: bytes) -> str:
+    """The encoding of an XML document: its BOM, the shape of its first bytes, its declaration."""
+    for signature, codec in _SIGNATURES:
+        if raw.startswith(signature):
+            return codec
     declared = _DECLARED.match(raw[:200])
-    return declared is None or declared.group(1).lower() in _PLAIN
+    return declared.group(1).decode("ascii").lower() if declared else "utf-8"
+
+
+def _as_plain_utf8(raw: bytes) -> bytes:
+    """`raw` as UTF-8 without an encoding declaration, which expat then reads byte for byte as
+    checked here. A document in UTF-16/32 or a declared single-byte encoding (EBCDIC, …) could
+    otherwise hide `<!ENTITY` from a byte search, or reach expat's "multi-byte encodings are not
+    supported".
+    """
+    codec = _encoding(raw)
+    if codec in _PLAIN:
+        return raw
+    try:
+        text = raw.decode(codec)
+    except LookupError:
+        raise ET.ParseError(f"unknown encoding {codec!r}") from None
+    except UnicodeDecodeError as error:
+        raise ET.ParseError(f"not {codec} text (byte {error.start})") from None
+    return _DECLARATION.sub("", text.lstrip("\ufeff"), count=1).encode("utf-8")
 
 
 def parse_xml(raw: bytes, *, forbid_dtd: bool = False) -> ET.Element:
     """Parse an XML document of any encoding without expanding entities or fetching anything.
 
     Entity declarations (billion laughs) and external references are refused by defusedxml, in
-    every encoding; a DTD too when `forbid_dtd`. Plain UTF-8 without `<!DOCTYPE` or `<!ENTITY`
-    cannot declare anything, and is read by the C parser (3× faster).
+    every encoding (a document is made UTF-8 first); a DTD too when `forbid_dtd`. UTF-8 without
+    `<!DOCTYPE` or `<!ENTITY` cannot declare anything, and is read by the C parser (3× faster).
     Raises one of XML_ERRORS.
     """
-    if _plain_utf8(raw) and b"<!DOCTYPE" not in raw and b"<!ENTITY" not in raw:
-        return ET.fromstring(raw)
-    return SafeET.fromstring(raw, forbid_dtd=forbid_dtd)
+    raw = _as_plain_utf8(raw)
+    try:
+        if b"<!DOCTYPE" not in raw and b"<!ENTITY" not in raw:
+            return ET.fromstring(raw)
+        return SafeET.fromstring(raw, forbid_dtd=forbid_dtd)
+    except defusedxml.DefusedXmlException:
+        raise
+    except ValueError as error:  # expat's own refusals (an encoding it cannot handle)
+        raise ET.ParseError(str(error)) from None
 
 
 def xml_problem(error: BaseException) -> str:

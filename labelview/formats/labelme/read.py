@@ -36,7 +36,7 @@ def files_of(path: Path, ctx: ReadContext | None = None) -> list[Path]:
     """The file itself, or the regular *.json files under a folder (a FIFO, a device or a link out
     of the folder is an error of its own, with `ctx`).
     """
-    if path.is_file():
+    if not path.is_dir():  # a file (or a FIFO, refused when read)
         return [path]
 
     def skipped(file: Path, message: str) -> None:
@@ -50,7 +50,7 @@ def read_documents(path: Path, ctx: ReadContext) -> Dataset:
     dataset = Dataset()
     base = path if path.is_dir() else path.parent
     files = files_of(path, ctx)
-    single = path.is_file()
+    single = not path.is_dir()
     for index, file in enumerate(files):
         if index % 100 == 0:
             ctx.check_cancelled()

@@ -49,7 +49,7 @@ def xml_files(path: Path, ctx: ReadContext | None = None) -> list[Path]:
     Only regular files inside the folder: a FIFO, a device or a link out of the folder named
     `*.xml` is an error of its own (with `ctx`) and left out.
     """
-    if path.is_file():
+    if not path.is_dir():  # a file (or a FIFO, refused when read)
         return [path]
 
     def skipped(file: Path, message: str) -> None:
@@ -75,7 +75,7 @@ def read_annotations(path: Path, files: list[Path], ctx: ReadContext) -> Dataset
     dataset = Dataset()
     base = path if path.is_dir() else path.parent
     devkit = _devkit_images(path)
-    single = path.is_file()
+    single = not path.is_dir()
     for index, file in enumerate(files):
         if index % 200 == 0:
             ctx.check_cancelled()

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import io
 import os
+import re
 import warnings
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
@@ -243,7 +244,11 @@ def open_image(source: Path | str | bytes | BinaryIO, what: str = "image") -> It
             try:
                 image = Image.open(stream)
             except (Image.DecompressionBombError, Image.DecompressionBombWarning) as error:
-                raise limits.Refused(f"{what}: {error}") from None
+                claimed = re.search(r"\((\d+) pixels\)", str(error))
+                pixels = int(claimed.group(1)) if claimed else limits.MAX_PIXELS + 1
+                raise limits.Refused(
+                    f"{what} claims {pixels:,} pixels, {limits.over('MAX_PIXELS')}"
+                ) from None
         with image:
             width, height = image.size
             limits.check_pixels(width, height, what)

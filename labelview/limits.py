@@ -70,9 +70,9 @@ class Refused(OSError, ValueError):
         return self.message
 
 
-def over(limit: str, value: int) -> str:
+def over(limit: str) -> str:
     """How a refusal names the limit it hit and how to raise it."""
-    return f"{value:,} is over the limit of {globals()[limit]:,} (LABELVIEW_{limit})"
+    return f"over the limit of {globals()[limit]:,} (LABELVIEW_{limit})"
 
 
 def check_pixels(width: int, height: int, what: str = "image") -> None:
@@ -82,5 +82,5 @@ def check_pixels(width: int, height: int, what: str = "image") -> None:
     if width < 0 or height < 0:
         raise Refused(f"{what} claims a negative size {width}×{height}")
     if width * height > MAX_PIXELS:
-        pixels = over("MAX_PIXELS", width * height)
-        raise Refused(f"{what} claims {width}×{height} pixels: {pixels}")
+        pixels = width * height
+        raise Refused(f"{what} claims {width}×{height} = {pixels:,} pixels, {over('MAX_PIXELS')}")

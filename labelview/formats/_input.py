@@ -123,7 +123,7 @@ def read_bytes(path: Path | str, root: Path | str | None = None, limit: int | No
     with open_regular(path, root) as handle:
         size = os.fstat(handle.fileno()).st_size
         if size > limit:
-            raise Refused(f"file of {limits.over('MAX_FILE_BYTES', size)} bytes: not read")
+            raise Refused(f"file of {size:,} bytes, {limits.over('MAX_FILE_BYTES')}: not read")
         data = handle.read(size + 1)
         if len(data) <= size:
             return data

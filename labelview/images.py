@@ -135,7 +135,9 @@ class UrlMap:
         from labelview.errors import FormatError
 
         try:
-            data = orjson.loads(Path(path).read_bytes())
+            from labelview.formats._input import read_bytes
+
+            data = orjson.loads(read_bytes(path))  # a regular file within MAX_FILE_BYTES
         except OSError as error:
             raise FormatError(Path(path).name, "", f"cannot read: {error.strerror}") from error
         except orjson.JSONDecodeError as error:

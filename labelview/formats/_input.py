@@ -249,7 +249,7 @@ def _refuse_expansion(what: str, compressed: int, expanded: int) -> Refused:
     else:
         why = (
             f"more than {limits.MAX_RATIO}× its {compressed:,} compressed bytes"
-            " (LABELVIEW_MAX_RATIO): a compression bomb?"
+            " (LABELVIEW_MAX_RATIO), like a compression bomb"
         )
     return Refused(f"{what} expands to {why}: not read")
 

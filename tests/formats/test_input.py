@@ -155,7 +155,7 @@ def test_zip_bomb_member_of_an_ango_zip_is_skipped_and_the_rest_loads(
     bomb = [issue for issue in summary["issues"] if "b_bomb.json" in issue]
     assert bomb, summary["issues"]
     assert "compression bomb" in bomb[0]
-    assert summary["peak_kb"] < 600_000
+    assert summary["peak_kb"] < 200_000  # refused from its declared size, never expanded
 
 
 def test_zip_member_claiming_too_much_is_refused_before_it_is_read(tmp_path: Path) -> None:
@@ -191,7 +191,7 @@ def test_gzip_bomb_partition_is_skipped_and_the_rest_loads(tmp_path: Path, data:
     bomb = _by_file(summary["issues"])["part-00001.ndjson.gz"]
     assert "gzip data expands to" in bomb
     assert "compression bomb" in bomb
-    assert summary["peak_kb"] < 600_000
+    assert summary["peak_kb"] < 500_000  # at most the 200 MB the ratio allows, then refused
 
 
 def _gzip(data: bytes) -> bytes:

@@ -9,12 +9,17 @@ Nothing is fetched from the network.
 
 from __future__ import annotations
 
+import io
 import os
-from collections.abc import Iterable
+import re
+import warnings
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from pathlib import Path, PurePosixPath
-from typing import Any
+from typing import Any, BinaryIO
 from urllib.parse import unquote, urlparse
 
+from labelview import limits
 from labelview.cancel import checked
 from labelview.model import Dataset
 
@@ -131,7 +136,9 @@ class UrlMap:
         from labelview.errors import FormatError
 
         try:
-            data = orjson.loads(Path(path).read_bytes())
+            from labelview.formats._input import read_bytes
+
+            data = orjson.loads(read_bytes(path))  # a regular file within MAX_FILE_BYTES
         except OSError as error:
             raise FormatError(Path(path).name, "", f"cannot read: {error.strerror}") from error
         except orjson.JSONDecodeError as error:
@@ -212,12 +219,60 @@ def resolve(
     return found
 
 
+def pillow():
+    """PIL.Image with its decompression-bomb limit set from `limits.MAX_PIXELS` (Pillow warns past
+    it and refuses past twice it; `open_image` refuses past it).
+    """
+    from PIL import Image
+
+    Image.MAX_IMAGE_PIXELS = limits.MAX_PIXELS
+    return Image
+
+
+@contextmanager
+def open_image(source: Path | str | bytes | BinaryIO, what: str = "image") -> Iterator[Any]:
+    """A PIL image opened (header only), its claimed size checked against `limits.MAX_PIXELS`
+    before any pixel is decoded. A bomb is `limits.Refused` (an OSError and a ValueError, like
+    the errors of an unreadable image), never Pillow's DecompressionBombError or a warning.
+    A path must be a regular file (a FIFO would block Pillow's open).
+    """
+    Image = pillow()
+    if isinstance(source, (bytes, bytearray, memoryview)):
+        stream: Any = io.BytesIO(source)
+    elif isinstance(source, (str, Path)):
+        from labelview.formats._input import open_regular
+
+        stream = open_regular(source)
+    else:
+        stream = source
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            try:
+                image = Image.open(stream)
+            except (Image.DecompressionBombError, Image.DecompressionBombWarning) as error:
+                claimed = re.search(r"\((\d+) pixels\)", str(error))
+                pixels = int(claimed.group(1)) if claimed else limits.MAX_PIXELS + 1
+                raise limits.Refused(
+                    f"{what} claims {pixels:,} pixels, {limits.over('MAX_PIXELS')}"
+                ) from None
+        with image:
+            width, height = image.size
+            limits.check_pixels(width, height, what)
+            yield image
+    finally:
+        if stream is not source:
+            stream.close()
+
+
 def image_size(path: Path) -> tuple[int, int] | None:
-    """(width, height) of an image file from its header only; None when it cannot be read."""
-    from PIL import Image, UnidentifiedImageError
+    """(width, height) of an image file from its header only; None when it cannot be read or
+    claims more than `limits.MAX_PIXELS` pixels.
+    """
+    from PIL import UnidentifiedImageError
 
     try:
-        with Image.open(path) as image:
+        with open_image(path) as image:
             return image.size
     except (OSError, UnidentifiedImageError, ValueError):
         return None

@@ -50,3 +50,37 @@ MAX_FRAMES = _limit("MAX_FRAMES", 10_000_000)
 # size is not known.
 MAX_EXTENT_FACTOR = 100
 MAX_COORDINATE = 1e7
+
+
+class Refused(OSError, ValueError):
+    """An input (a file, an archive member, an image, a claimed size) refused by a limit above or
+    because it is not a regular file inside the input.
+
+    Both an OSError (a reader's "cannot read this file" handler catches it) and a ValueError (a
+    reader's per-object `BAD_VALUE` handler catches it), so whichever a reader has around the
+    read, only that file or object is skipped.
+    """
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+        self.strerror = message
+
+    def __str__(self) -> str:
+        return self.message
+
+
+def over(limit: str) -> str:
+    """How a refusal names the limit it hit and how to raise it."""
+    return f"over the limit of {globals()[limit]:,} (LABELVIEW_{limit})"
+
+
+def check_pixels(width: int, height: int, what: str = "image") -> None:
+    """Refused when a claimed width × height is not a sane pixel count, before anything is
+    allocated for it.
+    """
+    if width < 0 or height < 0:
+        raise Refused(f"{what} claims a negative size {width}×{height}")
+    if width * height > MAX_PIXELS:
+        pixels = width * height
+        raise Refused(f"{what} claims {width}×{height} = {pixels:,} pixels, {over('MAX_PIXELS')}")

@@ -67,25 +67,30 @@ class Probe:
 
     @classmethod
     def of(cls, path: Path | str, *, max_names: int = 2000) -> Probe:
+        from labelview.formats import _input
+
         path = Path(path)
         if path.is_dir():
+            # Regular files only, no links out: detectors then open names from this list safely.
             names: list[str] = []
-            for child in sorted(path.rglob("*")):
-                if child.is_file():
-                    names.append(child.relative_to(path).as_posix())
-                    if len(names) >= max_names:
-                        break
+            for child in _input.walk(path):
+                names.append(child.relative_to(path).as_posix())
+                if len(names) >= max_names:
+                    break
             return cls(path, b"", True, names, 0)
-        with path.open("rb") as handle:
-            head = handle.read(HEAD_BYTES)
+        head = _input.read_head(path, HEAD_BYTES)
         names = []
         if head.startswith(b"PK\x03\x04"):
             try:
                 with zipfile.ZipFile(path) as archive:
                     names = archive.namelist()[:max_names]
-            except (zipfile.BadZipFile, OSError):
+            except (zipfile.BadZipFile, OSError, ValueError):
                 names = []
-        return cls(path, head, False, names, path.stat().st_size)
+        try:
+            size = path.stat().st_size
+        except OSError:
+            size = 0
+        return cls(path, head, False, names, size)
 
     @property
     def suffix(self) -> str:
@@ -341,18 +346,23 @@ def load_json(path: Path, ctx: ReadContext | None = None, data: bytes | None = N
     """Parse a JSON file (or given bytes) with the GC paused; a located FormatError when it is not
     JSON.
     """
+    from labelview import limits
+    from labelview.formats import _input
+
     name = path.name
     try:
-        raw = data if data is not None else path.read_bytes()
+        raw = data if data is not None else _input.read_bytes(path)
     except OSError as error:
         raise FormatError(name, "", f"cannot read: {error.strerror or error}") from error
     if raw.startswith(b"\xef\xbb\xbf"):
         raw = raw[3:]  # a UTF-8 BOM (Windows tools write one); orjson refuses it
+    deep = f"nested deeper than {limits.MAX_DEPTH} levels: not read"
     with gc_paused():
         try:
             return orjson.loads(raw)
-        except orjson.JSONDecodeError:
-            pass
+        except orjson.JSONDecodeError as error:
+            if "depth limit" in str(error):  # orjson stops at MAX_DEPTH; json would recurse on
+                raise FormatError(name, f"byte {error.pos}", deep) from None
         # orjson's messages give a byte offset only; the stdlib parser says line and column.
         try:
             return json.loads(raw)
@@ -362,6 +372,8 @@ def load_json(path: Path, ctx: ReadContext | None = None, data: bytes | None = N
             raise FormatError(
                 name, f"line {error.lineno} column {error.colno}", f"invalid JSON: {error.msg}"
             ) from error
+        except RecursionError:
+            raise FormatError(name, "", deep) from None
 
 
 def where(*parts: str | int) -> str:

@@ -24,6 +24,8 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
 
+from labelview import limits
+
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterable
 
@@ -307,6 +309,11 @@ class Mask:
     source: MaskSource
     _coco: dict | None = field(default=None, repr=False)
     kind: ClassVar[str] = "mask"
+
+    def __post_init__(self) -> None:
+        # The last guard before a decode allocates height × width (readers check the claimed
+        # size with a located message first): limits.Refused is a ValueError readers catch.
+        limits.check_pixels(self.width, self.height, "mask")
 
     def decode(self) -> np.ndarray:
         """The mask as a bool array of the image size (height, width)."""

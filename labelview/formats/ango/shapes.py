@@ -172,11 +172,15 @@ class ShapesMixin:
                 item=item.id,
             )
             return
-        try:
-            from PIL import Image
+        from labelview.images import open_image
 
-            with Image.open(found) as image:
-                rgba = np.asarray(image.convert("RGBA"))
+        try:
+            # Its claimed size is checked (limits.MAX_PIXELS, then the image's size) before any
+            # pixel is decoded: a 274-byte PNG can claim 50000×50000.
+            with open_image(found, f"brush mask {found.name}") as image:
+                width, height = image.size
+                if not (item.width and item.height) or (item.width, item.height) == image.size:
+                    rgba = np.asarray(image.convert("RGBA"))
         except (OSError, ValueError) as error:
             self.warn(
                 "brush mask unreadable",
@@ -185,7 +189,6 @@ class ShapesMixin:
                 item=item.id,
             )
             return
-        height, width = rgba.shape[:2]
         if item.width and item.height and (item.width, item.height) != (width, height):
             self.warn(
                 "brush mask size",
@@ -273,9 +276,9 @@ def _is_pair(value: Any) -> bool:
 
 def _colour_loader(path: Path, rgb: tuple[int, int, int]) -> Callable[[], np.ndarray]:
     def load() -> np.ndarray:
-        from PIL import Image
+        from labelview.images import open_image
 
-        with Image.open(path) as image:
+        with open_image(path, "brush mask") as image:
             rgba = np.asarray(image.convert("RGBA"))
         return (
             (rgba[..., 3] > 0)

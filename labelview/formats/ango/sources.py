@@ -7,6 +7,7 @@ possible (big video exports).
 from __future__ import annotations
 
 import io
+import os
 import zipfile
 import zlib
 from collections.abc import Callable, Iterator
@@ -17,6 +18,7 @@ from typing import IO, Any
 import orjson
 
 from labelview.errors import FormatError
+from labelview.formats._input import Refused, open_member, open_regular
 from labelview.formats._reading import at, member
 from labelview.formats.base import ReadContext, load_json
 
@@ -32,15 +34,15 @@ class _Source:
 
 def _sources(path: Path, ctx: ReadContext) -> Iterator[_Source]:
     try:
-        is_zip = zipfile.is_zipfile(path)
+        # A regular file only (a FIFO would block the open, /dev/zero never end).
+        with open_regular(path) as stream:
+            is_zip = zipfile.is_zipfile(stream)
+            if not is_zip:
+                stream.seek(0)
+                yield _source_of(path, stream, os.fstat(stream.fileno()).st_size, "", ctx)
     except OSError as error:
         raise ctx.fail("", f"cannot read: {error.strerror or error}") from error
     if not is_zip:
-        try:
-            with path.open("rb") as stream:
-                yield _source_of(path, stream, path.stat().st_size, "", ctx)
-        except OSError as error:
-            raise ctx.fail("", f"cannot read: {error.strerror or error}") from error
         return
     try:
         archive = zipfile.ZipFile(path)
@@ -52,7 +54,7 @@ def _sources(path: Path, ctx: ReadContext) -> Iterator[_Source]:
         members = [n for n in names if n.lower().endswith((".json", ".ndjson", ".jsonl"))]
         if not members and names:
             # The SDK reads namelist()[0] whatever its name: accept a first member that is JSON.
-            with archive.open(names[0]) as stream:
+            with open_member(archive, infos[names[0]]) as stream:
                 first = stream.read(4096).lstrip(b"\xef\xbb\xbf \t\r\n")[:1]
             members = [names[0]] if first in (b"[", b"{") else []
         if not members:
@@ -62,8 +64,14 @@ def _sources(path: Path, ctx: ReadContext) -> Iterator[_Source]:
         if skipped:
             ctx.warn("", f"zip members that are not JSON were ignored: {', '.join(skipped[:5])}")
         for name in members:
-            # Streamed from the archive: nothing is extracted to disk.
-            with archive.open(name) as stream:
+            # Streamed from the archive: nothing is extracted to disk, and a member expanding
+            # past limits.MAX_MEMBER_BYTES / MAX_RATIO (a zip bomb) is refused as it streams.
+            try:
+                stream = open_member(archive, infos[name])
+            except Refused as error:
+                ctx.error(name, f"{error}; member skipped")
+                continue
+            with stream:
                 try:
                     source = _source_of(path, stream, infos[name].file_size, name, ctx)
                 except FormatError as error:
@@ -126,7 +134,7 @@ def _ndjson(
         position[0] = offset
         if first:
             yield _line_place(label, 1), parsed
-        for number, line in enumerate(stream, start=2 if first else 1):
+        for number, line in _lines(stream, label, ctx, start=2 if first else 1):
             offset += len(line)
             position[0] = offset
             line = line.strip()
@@ -141,6 +149,21 @@ def _ndjson(
             yield place, asset
 
     return _Source(assets(), size, lambda: position[0])
+
+
+def _lines(
+    stream: IO[bytes], label: str, ctx: ReadContext, start: int
+) -> Iterator[tuple[int, bytes]]:
+    """Numbered lines of a stream; a member refused while streaming (a zip bomb) ends with an
+    error, and the assets read so far are kept.
+    """
+    number = start
+    try:
+        for line in stream:
+            yield number, line
+            number += 1
+    except Refused as error:
+        ctx.error(member(label, f"line {number}") if label else f"line {number}", f"{error}")
 
 
 @dataclass(frozen=True, slots=True)

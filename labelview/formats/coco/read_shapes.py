@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 from pycocotools import mask as coco_mask
 
+from labelview import limits
 from labelview.formats._reading import BAD_VALUE, at, describe
 from labelview.formats.base import ReadContext
 from labelview.model import CocoRle, Mask, ObjectLabel, Polygon, PolygonPart, RotatedBox
@@ -232,6 +233,8 @@ def checked_mask(seg: dict) -> Mask:
     """A Mask from a COCO RLE, validated (runs sum to height·width, none negative)."""
     encoded = compress(seg)
     height, width = encoded["size"]
+    # A claimed size, checked before anything is decoded at it (100000×100000 crashed).
+    limits.check_pixels(width, height, "RLE")
     counts = seg["counts"]
     return Mask(height, width, CheckedRle(counts, encoded["counts"]), encoded)
 

@@ -33,7 +33,7 @@ def detect(probe: Probe) -> Detection:
     head = probe.head
     if head.startswith(b"\x1f\x8b"):
         try:
-            head = zlib.decompressobj(16 + zlib.MAX_WBITS).decompress(head)
+            head = zlib.decompressobj(16 + zlib.MAX_WBITS).decompress(head, 1 << 20)  # a head only
         except zlib.error:
             return no("gzip data that does not decompress")
     text = head.lstrip(b"\xef\xbb\xbf \t\r\n")

@@ -6,7 +6,6 @@ never touch the disk.
 
 from __future__ import annotations
 
-import gzip
 import re
 import zipfile
 import zlib
@@ -19,11 +18,11 @@ from typing import Any
 import orjson
 
 from labelview.errors import FormatError
+from labelview.formats._input import Refused, gunzip, read_bytes, read_head, read_member, walk
 from labelview.formats._reading import member
 from labelview.formats.base import ReadContext, gc_paused, load_json
 from labelview.formats.dataloop.detect import JSON_SUFFIXES, junk
 
-_MAX_MEMBER_BYTES = 2**31  # a member claiming more than this is skipped (zip bomb guard)
 _NON_SPACE = re.compile(rb"\S")
 SKIP: Any = object()  # parse(): this document could not be read (already reported)
 
@@ -42,15 +41,21 @@ def _unsafe(name: str) -> bool:
 def read_documents(path: Path, ctx: ReadContext, stack: ExitStack) -> Iterator[Document]:
     """The JSON documents of a file, folder or zip (a zip stays open until `stack` closes)."""
     if path.is_dir():
-        for child in sorted(path.rglob("*")):
+
+        def skipped(child: Path, message: str) -> None:
+            rel = child.relative_to(path).as_posix() if child != path else ""
+            if not rel or (rel.lower().endswith(JSON_SUFFIXES) and not junk(rel)):
+                ctx.error(rel, message)
+
+        # Regular files inside the folder only: a FIFO or a link to /dev/zero is never opened.
+        for child in walk(path, "*", skipped):
             rel = child.relative_to(path).as_posix()
-            if child.is_file() and rel.lower().endswith(JSON_SUFFIXES) and not junk(rel):
-                yield Document(rel, child.read_bytes)
+            if rel.lower().endswith(JSON_SUFFIXES) and not junk(rel):
+                yield Document(rel, lambda child=child: read_bytes(child, path))
         return
-    with path.open("rb") as handle:
-        is_zip = handle.read(4) == b"PK\x03\x04"
+    is_zip = read_head(path, 4) == b"PK\x03\x04"
     if not is_zip:
-        yield Document("", path.read_bytes)
+        yield Document("", lambda: read_bytes(path))
         return
     try:
         archive = stack.enter_context(zipfile.ZipFile(path))
@@ -65,10 +70,8 @@ def read_documents(path: Path, ctx: ReadContext, stack: ExitStack) -> Iterator[D
             continue
         if not name.lower().endswith(JSON_SUFFIXES):
             continue
-        if info.file_size > _MAX_MEMBER_BYTES:
-            ctx.warn(name, f"member of {info.file_size:,} bytes is too large: skipped")
-            continue
-        yield Document(name, lambda info=info: archive.read(info))
+        # Expanded in chunks, refused past limits.MAX_MEMBER_BYTES / MAX_RATIO (a zip bomb).
+        yield Document(name, lambda info=info: read_member(archive, info))
 
 
 def parse(doc: Document, path: Path, ctx: ReadContext, single: bool) -> Any:
@@ -84,7 +87,12 @@ def parse(doc: Document, path: Path, ctx: ReadContext, single: bool) -> Any:
     lower = name.lower()
     if data.startswith(b"\x1f\x8b") or lower.endswith(".gz"):
         try:
-            data = gzip.decompress(data)
+            data = gunzip(data)  # refused past the expansion limit (a gzip bomb)
+        except Refused as error:
+            if single:
+                raise ctx.fail("", str(error)) from error
+            ctx.error(doc.name, str(error))
+            return SKIP
         except (OSError, EOFError, zlib.error) as error:
             if single:
                 raise ctx.fail("", f"broken gzip data: {error}") from error

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import base64
 import binascii
-import io
 import re
 import struct
 from collections.abc import Callable
@@ -14,6 +13,7 @@ from typing import Any
 
 import numpy as np
 
+from labelview import limits
 from labelview.formats._reading import (
     MAX_COORDINATE,
     Skip,
@@ -130,16 +130,17 @@ def png_data_url(value: Any) -> tuple[str, int, int]:
     if not tail.endswith(_PNG_END):
         raise Skip("PNG in data URL is truncated (no IEND chunk at its end)")
     width, height = struct.unpack(">II", start[16:24])
+    limits.check_pixels(width, height, "PNG mask")  # its claim, before anything is decoded
     return payload, width, height
 
 
 def mask_loader(payload: str, width: int, height: int, describe: str) -> Callable[[], np.ndarray]:
     def load() -> np.ndarray:
-        from PIL import Image
+        from labelview.images import open_image
 
         try:
             raw = base64.b64decode(payload, validate=False)
-            with Image.open(io.BytesIO(raw)) as image:
+            with open_image(raw, "PNG mask") as image:
                 image.load()
                 if image.mode in ("RGBA", "LA", "PA") or "transparency" in image.info:
                     pixels = np.asarray(image.convert("RGBA"))[..., 3] > 127
@@ -150,7 +151,6 @@ def mask_loader(payload: str, width: int, height: int, describe: str) -> Callabl
             OSError,
             ValueError,
             SyntaxError,
-            Image.DecompressionBombError,
         ) as e:
             raise ValueError(f"{describe}: cannot decode the PNG mask: {e}") from e
         if pixels.shape != (height, width):  # crop or pad (top-left anchored) to the item size

@@ -10,6 +10,7 @@ from typing import Any
 
 import numpy as np
 
+from labelview import limits
 from labelview.formats._reading import at, integer, size, text
 from labelview.formats.base import ReadContext
 from labelview.formats.encord.values import ordered, visibility, xy
@@ -132,6 +133,9 @@ class Shapes:
         left = integer(
             bitmask.get("left") or 0, "bitmask left", low=-_OFFSET_LIMIT, high=_OFFSET_LIMIT
         )
+        # Claimed sizes, checked before anything is decoded at them (100000×100000 crashed).
+        limits.check_pixels(mw, mh, "bitmask")
+        limits.check_pixels(int(width), int(height), "bitmask frame")
         if string:
             total, smallest = run_stats(string)  # ValueError for a corrupt string
             if smallest < 0:

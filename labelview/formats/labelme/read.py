@@ -10,18 +10,19 @@ from __future__ import annotations
 import base64
 import binascii
 import hashlib
-import io
 import posixpath
 import tempfile
 from pathlib import Path, PurePosixPath
 from typing import Any
 
+from labelview import limits
 from labelview.cancel import checked
 from labelview.errors import FormatError
+from labelview.formats._input import walk
 from labelview.formats._reading import BAD_VALUE, Skip, at, describe, size
 from labelview.formats.base import ReadContext, load_json
 from labelview.formats.labelme.read_shapes import shape_object
-from labelview.images import image_size
+from labelview.images import image_size, open_image
 from labelview.model import Dataset, Item
 from labelview.model.classifications import Answer
 from labelview.model.objects import Relation
@@ -32,15 +33,25 @@ _DOCUMENT_KEYS = frozenset(
 )
 
 
-def files_of(path: Path) -> list[Path]:
-    return [path] if path.is_file() else sorted(path.rglob("*.json"))
+def files_of(path: Path, ctx: ReadContext | None = None) -> list[Path]:
+    """The file itself, or the regular *.json files under a folder (a FIFO, a device or a link out
+    of the folder is an error of its own, with `ctx`).
+    """
+    if not path.is_dir():  # a file (or a FIFO, refused when read)
+        return [path]
+
+    def skipped(file: Path, message: str) -> None:
+        if ctx is not None:
+            ctx.error("", message, file=file)
+
+    return walk(path, "*.json", skipped)
 
 
 def read_documents(path: Path, ctx: ReadContext) -> Dataset:
     dataset = Dataset()
     base = path if path.is_dir() else path.parent
-    files = files_of(path)
-    single = path.is_file()
+    files = files_of(path, ctx)
+    single = not path.is_dir()
     for index, file in enumerate(checked(files, ctx)):
         if index % 100 == 0:
             ctx.check_cancelled()
@@ -161,11 +172,14 @@ def _cache_embedded(image_data: str, ctx: ReadContext, file: Path) -> Path | Non
     except (binascii.Error, ValueError):
         ctx.warn("imageData", "not base64", file=file)
         return None
-    from PIL import Image, UnidentifiedImageError
+    from PIL import UnidentifiedImageError
 
     try:
-        with Image.open(io.BytesIO(raw)) as image:
+        with open_image(raw, "imageData") as image:
             suffix = {"JPEG": ".jpg", "PNG": ".png", "BMP": ".bmp"}.get(image.format or "", ".img")
+    except limits.Refused as error:
+        ctx.warn("imageData", str(error), file=file)
+        return None
     except (OSError, UnidentifiedImageError, ValueError):
         ctx.warn("imageData", "not an image", file=file)
         return None

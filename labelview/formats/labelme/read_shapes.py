@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import base64
 import binascii
-import io
 import math
 from collections.abc import Callable
 from typing import Any
@@ -165,9 +164,9 @@ def _mask(shape: dict, item: Item) -> Mask:
     width, height = item.width, item.height
 
     def load() -> np.ndarray:
-        from PIL import Image
+        from labelview.images import open_image
 
-        with Image.open(io.BytesIO(raw)) as image:
+        with open_image(raw, "shape mask") as image:  # a claimed size checked before decoding
             crop = np.asarray(image.convert("L")) > 0
         full = np.zeros((height, width), dtype=bool)
         # labelme pastes the crop at the first corner: mask[y1:y2+1, x1:x2+1] = crop.

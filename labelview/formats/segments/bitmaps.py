@@ -27,10 +27,10 @@ class BitmapError(ValueError):
 
 def decode_bitmap(path: Path) -> np.ndarray:
     """Instance ids (uint32, h × w) of a label PNG: RGBA/RGB colour-coded, or 16/32-bit ids."""
-    from PIL import Image
+    from labelview.images import open_image
 
     try:
-        with Image.open(path) as image:
+        with open_image(path, path.name) as image:  # a claimed size checked before decoding
             mode = image.mode
             if mode in _RGB_MODES:
                 rgb = np.asarray(image, dtype=np.uint8)
@@ -43,7 +43,7 @@ def decode_bitmap(path: Path) -> np.ndarray:
                 if values.dtype.kind == "i" and (values < 0).any():
                     raise BitmapError(f"{path.name}: negative instance ids")
                 return values.astype(np.uint32)
-    except OSError as error:
+    except (OSError, ValueError) as error:
         raise BitmapError(f"{path.name}: cannot read PNG: {error}") from error
     raise BitmapError(f"{path.name}: PNG mode {mode} holds no instance ids (expected RGBA)")
 
@@ -96,10 +96,13 @@ class Bitmap:
     @classmethod
     def open(cls, path: Path) -> Bitmap:
         """Read the header only; BitmapError for unreadable files and modes without ids."""
-        from PIL import Image, UnidentifiedImageError
+        from PIL import UnidentifiedImageError
+
+        from labelview.images import open_image
 
         try:
-            with Image.open(path) as image:
+            # Refused past limits.MAX_PIXELS: a 274-byte PNG can claim 50000×50000.
+            with open_image(path, path.name) as image:
                 width, height = image.size
                 mode = image.mode
         except (OSError, UnidentifiedImageError, ValueError) as error:

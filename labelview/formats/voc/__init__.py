@@ -22,7 +22,7 @@ from labelview.model import Dataset
 def read(path: Path, ctx: ReadContext) -> Dataset:
     """Read Pascal VOC XML (a file or a folder) into a Dataset."""
     with gc_paused():  # a million XML elements and objects: the cyclic GC would triple the time
-        files = xml_files(path)
+        files = xml_files(path, ctx)
         if not files and path.is_dir():
             return read_masks_only(path, ctx)
         return read_annotations(path, files, ctx)

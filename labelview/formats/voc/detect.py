@@ -7,13 +7,22 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+from labelview.formats import _input
 from labelview.formats.base import Confidence, Detection, Probe, no
 
 _ROOT = re.compile(rb"<annotation[\s>]")
 
 
+def _as_utf8(head: bytes) -> bytes:
+    """A UTF-16 head (with its BOM) as UTF-8, so the byte patterns below see its tags."""
+    if head[:2] in (b"\xff\xfe", b"\xfe\xff"):
+        return head[: len(head) // 2 * 2].decode("utf-16", errors="ignore").encode()
+    return head
+
+
 def head_is_voc(head: bytes) -> Confidence:
     """How sure the first bytes of an XML file make us that it is a VOC annotation."""
+    head = _as_utf8(head)
     start = head.lstrip()[:4096]
     if not _ROOT.search(start):
         return Confidence.NO
@@ -23,11 +32,8 @@ def head_is_voc(head: bytes) -> Confidence:
 
 
 def read_head(path: Path) -> bytes:
-    try:
-        with path.open("rb") as handle:
-            return handle.read(8192)
-    except OSError:
-        return b""
+    """The first bytes of a regular file; b"" for a FIFO, a device or an unreadable file."""
+    return _input.read_head(path, 8192)
 
 
 def detect(probe: Probe) -> Detection:

@@ -14,10 +14,8 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 from typing import Any
 
-import defusedxml
-import defusedxml.ElementTree as SafeET
-
 from labelview.cancel import checked
+from labelview.formats._input import XML_ERRORS, parse_xml, read_bytes, walk, xml_problem
 from labelview.formats._reading import BAD_VALUE, Skip, at, describe, number, size
 from labelview.formats.base import ReadContext
 from labelview.formats.voc.detect import head_is_voc, read_head
@@ -46,23 +44,30 @@ def one_based_option(ctx: ReadContext) -> bool:
     raise ctx.fail("", f"option one_based: expected true or false, got {value!r}")
 
 
-def xml_files(path: Path) -> list[Path]:
-    """The annotation files: `path` itself, its Annotations/ folder, else every VOC XML in it."""
-    if path.is_file():
+def xml_files(path: Path, ctx: ReadContext | None = None) -> list[Path]:
+    """The annotation files: `path` itself, its Annotations/ folder, else every VOC XML in it.
+
+    Only regular files inside the folder: a FIFO, a device or a link out of the folder named
+    `*.xml` is an error of its own (with `ctx`) and left out.
+    """
+    if not path.is_dir():  # a file (or a FIFO, refused when read)
         return [path]
+
+    def skipped(file: Path, message: str) -> None:
+        if ctx is not None:
+            ctx.error("", message, file=file)
+
     for name in ("Annotations", "annotations"):
         if (path / name).is_dir():
-            return sorted((path / name).rglob("*.xml"))
-    return sorted(p for p in path.rglob("*.xml") if head_is_voc(read_head(p)))
+            return walk(path / name, "*.xml", skipped)
+    return [p for p in walk(path, "*.xml", skipped) if head_is_voc(read_head(p))]
 
 
 def parse(file: Path) -> ET.Element:
-    """Parse one XML file; anything declaring a DTD goes through defusedxml (entities refused)."""
-    raw = file.read_bytes()
-    if b"<!DOCTYPE" in raw or b"<!ENTITY" in raw:
-        return SafeET.fromstring(raw)
-    # No DTD means no entity can be declared: the C parser is safe here, and 3x faster.
-    return ET.fromstring(raw)
+    """Parse one XML file (a regular file, within the size limit) of any encoding; entities,
+    external references and anything hidden in UTF-16 are refused by defusedxml.
+    """
+    return parse_xml(read_bytes(file))
 
 
 def read_annotations(path: Path, files: list[Path], ctx: ReadContext) -> Dataset:
@@ -71,7 +76,7 @@ def read_annotations(path: Path, files: list[Path], ctx: ReadContext) -> Dataset
     dataset = Dataset()
     base = path if path.is_dir() else path.parent
     devkit = _devkit_images(path)
-    single = path.is_file()
+    single = not path.is_dir()
     for index, file in enumerate(checked(files, ctx)):
         if index % 200 == 0:
             ctx.check_cancelled()
@@ -79,10 +84,8 @@ def read_annotations(path: Path, files: list[Path], ctx: ReadContext) -> Dataset
         problem = ""
         try:
             root = parse(file)
-        except (defusedxml.DTDForbidden, defusedxml.EntitiesForbidden) as error:
-            problem = f"refused: the XML declares a DTD or entities ({type(error).__name__})"
-        except (ET.ParseError, defusedxml.ExternalReferenceForbidden) as error:
-            problem = f"not well-formed XML: {error}"
+        except XML_ERRORS as error:
+            problem = xml_problem(error)
         except OSError as error:
             problem = f"cannot read: {error.strerror or error}"
         if problem:

@@ -10,8 +10,9 @@ from pathlib import Path
 import numpy as np
 
 from labelview.cancel import checked
+from labelview.formats._input import walk
 from labelview.formats.base import ReadContext
-from labelview.images import ImageFinder
+from labelview.images import ImageFinder, open_image
 from labelview.model import Dataset, Item, ObjectLabel
 from labelview.model.geometry import LazyMask, Mask
 
@@ -36,8 +37,6 @@ def class_names(base: Path) -> list[str]:
 
 def read_masks_only(path: Path, ctx: ReadContext) -> Dataset:
     """One item per SegmentationObject PNG; a PNG pair that cannot be read is a located error."""
-    from PIL import Image
-
     objects_dir, classes_dir = path / "SegmentationObject", path / "SegmentationClass"
     if not objects_dir.is_dir() or not classes_dir.is_dir():
         raise ctx.fail("", "no VOC annotation XML and no SegmentationObject/SegmentationClass")
@@ -47,14 +46,15 @@ def read_masks_only(path: Path, ctx: ReadContext) -> Dataset:
         if name not in _NOT_CLASSES:
             dataset.category(name)
     devkit = ImageFinder([path / "JPEGImages"])
-    files = sorted(objects_dir.glob("*.png"))
+    files = walk(objects_dir, "*.png", lambda file, message: ctx.error("", message, file=file))
     for index, file in enumerate(files):
         ctx.check_cancelled()
         ctx.progress(index, len(files))
         try:
-            with Image.open(file) as opened:
+            # open_image refuses a claimed size past limits.MAX_PIXELS before decoding.
+            with open_image(file, "instance PNG") as opened:
                 instances = np.asarray(opened)
-            with Image.open(classes_dir / file.name) as opened:
+            with open_image(classes_dir / file.name, "class PNG") as opened:
                 classes = np.asarray(opened)
         except (OSError, ValueError) as error:
             ctx.error("", f"cannot read the PNG pair: {error}", file=file)
@@ -89,9 +89,7 @@ def read_masks_only(path: Path, ctx: ReadContext) -> Dataset:
 
 def _instance_loader(file: Path, value: int) -> Callable[[], np.ndarray]:
     def load() -> np.ndarray:
-        from PIL import Image
-
-        with Image.open(file) as image:
+        with open_image(file, "instance PNG") as image:
             return np.asarray(image) == value
 
     return load

@@ -14,6 +14,7 @@ import yaml
 
 from labelview.cancel import checked
 from labelview.errors import FormatError
+from labelview.formats._input import read_text
 from labelview.formats._reading import BAD_VALUE, describe
 from labelview.formats.base import WriteReport
 from labelview.formats.yolo.layouts import names_file, names_from
@@ -46,7 +47,7 @@ def read_label_map(path: Path, report: WriteReport) -> list[str]:
     """The class names of a label map, in class-id order (FormatError when it cannot be read)."""
     try:
         if path.suffix.lower() in (".yaml", ".yml"):
-            data = yaml.safe_load(path.read_text("utf-8-sig"))
+            data = yaml.safe_load(read_text(path, encoding="utf-8-sig"))
             if not isinstance(data, dict) or "names" not in data:
                 raise FormatError(path.name, "", "a label map yaml needs a `names:` key")
             by_id = names_from(data["names"])

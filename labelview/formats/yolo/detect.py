@@ -8,6 +8,7 @@ from __future__ import annotations
 import re
 from pathlib import Path, PurePosixPath
 
+from labelview.formats import _input
 from labelview.formats.base import Confidence, Detection, Probe, no
 from labelview.images import IMAGE_SUFFIXES
 
@@ -116,7 +117,7 @@ def find_yaml(root: Path) -> Path | None:
     preferred = [p for p in candidates if p.stem in ("data", "dataset")]
     for path in preferred + candidates:
         try:
-            head = path.read_text("utf-8", errors="replace")
+            head = _input.read_head(path, 1 << 20).decode("utf-8", errors="replace")
         except OSError:
             continue
         if re.search(r"^names\s*:", head, re.M):

@@ -18,6 +18,7 @@ from typing import Any
 
 import yaml
 
+from labelview.formats._input import read_text, walk
 from labelview.formats._reading import BAD_VALUE, describe, integer, sequence, text
 from labelview.formats.base import ReadContext
 from labelview.formats.yolo.detect import (
@@ -63,17 +64,19 @@ def names_file(path: Path) -> dict[int, str]:
     """Class names of a names file: one per line, blank lines skipped but counted as ids (Darknet
     reads line N as class N).
     """
-    lines = path.read_text("utf-8-sig", errors="replace").splitlines()
+    lines = read_text(path, encoding="utf-8-sig", errors="replace").splitlines()
     return {i: line.strip() for i, line in enumerate(lines) if line.strip()}
 
 
 def load_yaml(path: Path, ctx: ReadContext) -> dict[str, Any]:
     try:
-        data = yaml.safe_load(path.read_text("utf-8", errors="replace"))
+        data = yaml.safe_load(read_text(path, errors="replace"))
     except yaml.YAMLError as error:
         mark = getattr(error, "problem_mark", None)
         where = f"line {mark.line + 1}" if mark is not None else ""
         raise ctx.fail(where, f"invalid YAML: {error}") from error
+    except RecursionError:
+        raise ctx.fail("", "invalid YAML: nested too deeply") from None
     except OSError as error:
         raise ctx.fail("", f"cannot read: {error}") from error
     if not isinstance(data, dict):
@@ -92,23 +95,71 @@ def _img2label(image: Path) -> Path:
 
 
 def _list_images(folder: Path) -> list[Path]:
-    return sorted(p for p in folder.rglob("*") if p.suffix.lower() in IMAGE_SUFFIXES)
+    # Regular files only, no links out, at most limits.MAX_FILES_WALKED entries.
+    return [p for p in walk(folder) if p.suffix.lower() in IMAGE_SUFFIXES]
 
 
-def _split_images(value: Any, root: Path, base: Path) -> list[Path]:
-    """Images named by a split entry: a folder, a .txt list of image paths, or a list of either."""
+def _dataset_root(value: Any, yaml_path: Path, base: Path, ctx: ReadContext) -> Path:
+    """The folder split entries are relative to: the reader option `root` when the user gives
+    one, else data.yaml's `path` when it lies inside the dataset folder, else the dataset folder.
+
+    `path: /` (or `../..`) must not make a reader walk and decode the whole file system: a
+    `path` outside the folder is a warning and ignored unless passed explicitly.
+    """
+    explicit = ctx.options.get("root")
+    if explicit not in (None, ""):
+        root = Path(str(explicit)).expanduser()
+        if not root.is_dir():
+            raise ctx.fail("", f"option root={explicit!r}: no such folder")
+        return root
+    if not isinstance(value, str) or not value:
+        return base
+    candidate = Path(value) if Path(value).is_absolute() else yaml_path.parent / value
+    if not candidate.is_dir():
+        return base
+    if not _inside(candidate, base):
+        ctx.warn(
+            "path",
+            f"path {value!r} lies outside the dataset folder: ignored, splits are read from the"
+            f" dataset folder (pass --read-option root={value} to read from there)",
+            file=yaml_path,
+        )
+        return base
+    return candidate
+
+
+def _inside(path: Path, folder: Path) -> bool:
+    real, real_folder = os.path.realpath(path), os.path.realpath(folder)
+    return real == real_folder or real.startswith(real_folder.rstrip(os.sep) + os.sep)
+
+
+def _split_images(
+    value: Any, root: Path, base: Path, ctx: ReadContext | None = None, split: str = ""
+) -> list[Path]:
+    """Images named by a split entry: a folder, a .txt list of image paths, or a list of either.
+
+    With `ctx` (a data.yaml's splits), a folder or list outside `root` and the dataset folder is
+    a warning and not read.
+    """
     if isinstance(value, list):
-        return [image for entry in value for image in _split_images(entry, root, base)]
+        return [image for entry in value for image in _split_images(entry, root, base, ctx, split)]
     if not isinstance(value, str) or not value:
         return []
     path = Path(value) if Path(value).is_absolute() else root / value
     if not path.exists() and value.startswith("../"):
         path = root / value[3:]  # Ultralytics' fallback; Roboflow writes `train: ../train/images`
+    if ctx is not None and path.exists() and not (_inside(path, root) or _inside(path, base)):
+        ctx.warn(
+            split,
+            f"{value!r} lies outside the dataset folder: not read"
+            " (pass --read-option root=FOLDER to read from a folder holding it)",
+        )
+        return []
     if path.is_dir():
         return _list_images(path)
     if path.is_file() and path.suffix == ".txt":
         images = []
-        for line in path.read_text("utf-8", errors="replace").splitlines():
+        for line in read_text(path, errors="replace").splitlines():
             line = line.strip()
             if not line:
                 continue
@@ -184,22 +235,18 @@ def resolve(path: Path, ctx: ReadContext) -> Source:
     source.root = base
     if yaml_path is not None:
         data = load_yaml(yaml_path, ctx)
-        root = data.get("path")
-        if isinstance(root, str) and root:
-            candidate = Path(root) if Path(root).is_absolute() else yaml_path.parent / root
-            if candidate.is_dir():
-                source.root = candidate
+        source.root = _dataset_root(data.get("path"), yaml_path, base, ctx)
         _apply_yaml(source, data, ctx)
         source.meta = {k: v for k, v in data.items() if k not in ("names",)}
         for split in SPLITS:
-            for image in _split_images(data.get(split), source.root, base):
+            for image in _split_images(data.get(split), source.root, base, ctx, split):
                 source.pairs.append((_img2label(image), image, split))
     elif obj_data is not None:
         _apply_obj_data(source, obj_data, base)
     if not source.names:
         for name in (*NAMES_FILES, "*.names"):
             # An opened annotations/ folder has Dataloop's labels.txt one level up.
-            found = sorted(base.rglob(name)) or sorted(base.parent.glob(name))
+            found = walk(base, name) or sorted(base.parent.glob(name))
             if found:
                 source.names = names_file(found[0])
                 break
@@ -228,7 +275,7 @@ def _apply_obj_data(source: Source, obj_data: Path, base: Path) -> None:
     label sits beside its image with the suffix .txt.
     """
     settings = {}
-    for line in obj_data.read_text("utf-8", errors="replace").splitlines():
+    for line in read_text(obj_data, errors="replace").splitlines():
         key, _, value = line.partition("=")
         settings[key.strip()] = value.strip()
     names_ref = settings.get("names")
@@ -299,9 +346,7 @@ def _pair_by_stem(base: Path, images_dir: Path | None) -> list[Pair]:
     media_by_stem: dict[str, list[tuple[Path, Path]]] = {}  # stem -> [(root, file)]
     labels = []
     base_media: list[Path] = []
-    for file in sorted(base.rglob("*")):
-        if not file.is_file():
-            continue
+    for file in walk(base):  # regular files only, no links out, a bounded walk
         suffix = file.suffix.lower()
         if suffix in IMAGE_SUFFIXES or suffix in VIDEO_SUFFIXES:
             base_media.append(file)

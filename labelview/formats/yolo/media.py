@@ -6,8 +6,9 @@ import re
 from pathlib import Path
 from typing import Any
 
+from labelview.formats._input import open_regular
 from labelview.formats._reading import BAD_VALUE, sequence, size
-from labelview.images import image_size
+from labelview.images import open_image
 
 
 def parse_size(value: Any) -> tuple[int, int] | None:
@@ -41,22 +42,22 @@ class SizeCache:
 
 def displayed_size(path: Path) -> tuple[int, int] | None:
     """(width, height) after EXIF rotation, as Ultralytics' exif_size normalises against."""
-    from PIL import Image, UnidentifiedImageError
+    from PIL import UnidentifiedImageError
 
     try:
-        with Image.open(path) as image:
+        with open_image(path) as image:
             width, height = image.size
             if image.format == "JPEG" and image.getexif().get(0x0112) in (5, 6, 7, 8):
                 return height, width  # stored rotated a quarter turn
             return width, height
     except (OSError, UnidentifiedImageError, ValueError):
-        return image_size(path)
+        return None
 
 
 def mp4_size(path: Path) -> tuple[int, int] | None:
     """(width, height) of an MP4/MOV's first video track from its `tkhd` box; None otherwise."""
     try:
-        with path.open("rb") as handle:
+        with open_regular(path) as handle:
             data = handle.read(4 << 20)  # moov sits at the start of web-optimised files
             if b"tkhd" not in data:
                 total = path.stat().st_size

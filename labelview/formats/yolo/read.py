@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 
 from labelview.cancel import checked
+from labelview.formats._input import read_text
 from labelview.formats._reading import BAD_VALUE, Skip, describe, integer, line, number
 from labelview.formats.base import ReadContext, gc_paused
 from labelview.formats.yolo.detect import LABEL_DIRS
@@ -139,7 +140,7 @@ def _parse(entry: _Label, video_lines: bool, ctx: ReadContext) -> None:
     if entry.label is None or not entry.label.is_file():
         return
     try:
-        content = entry.label.read_text("utf-8-sig", errors="replace")
+        content = read_text(entry.label, encoding="utf-8-sig", errors="replace")
     except OSError as error:
         ctx.error("", f"cannot read: {error.strerror or error}", file=entry.rel_label)
         return

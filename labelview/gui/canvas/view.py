@@ -31,10 +31,13 @@ def load_image(path: Path) -> np.ndarray | None:
     """Pixels of an image file as a row-major array (8-bit L or RGBA; 16-bit and float kept);
     None if unreadable.
     """
-    from PIL import Image, UnidentifiedImageError
+    from PIL import UnidentifiedImageError
+
+    from labelview.images import open_image
 
     try:
-        with Image.open(path) as image:
+        # open_image refuses a claimed size past limits.MAX_PIXELS before decoding anything.
+        with open_image(path) as image:
             if image.mode in ("I;16", "I;16B", "I;16L", "I"):
                 return np.asarray(image.convert("I"), dtype=np.int32)
             if image.mode == "F":
@@ -45,7 +48,7 @@ def load_image(path: Path) -> np.ndarray | None:
             if image.mode != "L":
                 image = image.convert("RGBA")
             return np.asarray(image)
-    except (OSError, UnidentifiedImageError, ValueError, Image.DecompressionBombError):
+    except (OSError, UnidentifiedImageError, ValueError):
         return None
 
 

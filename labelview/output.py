@@ -126,15 +126,41 @@ def is_safe(name: str) -> bool:
     return True
 
 
-def sanitised(name: str) -> PurePosixPath | None:
+def sanitised(
+    name: str, report: WriteReport | None = None, *, original: str | None = None
+) -> PurePosixPath | None:
     """`name` made safe to write under an output folder: separators unified, drive letters, leading
-    slashes, `.` and `..` segments dropped (`../../x.jpg` -> `x.jpg`); None when nothing is left.
+    slashes, `.` and `..` segments dropped (`../../x.jpg` -> `x.jpg`), every part a valid file name
+    (safe_component); None when nothing is left.
 
-    For writers that must keep going with an unsafe name from an input file (and report it).
+    For writers that must keep going with an unsafe name from an input file (and report it): with
+    `report`, a name whose parts had to change is recorded in `report.renamed` (under `original`,
+    default `name`) and counted.
     """
+    safe, changed = _sanitise(name)
+    if report is not None and changed and safe is not None:
+        note_renamed(report, original if original is not None else str(name), safe.as_posix())
+    return safe
+
+
+def _sanitise(name: str) -> tuple[PurePosixPath | None, bool]:
+    """sanitised(name), and whether a part had to change to be a file name."""
     text = _DRIVE.sub("", str(name).replace("\\", "/").replace("\x00", ""))
     parts = [part for part in text.split("/") if part not in ("", ".", "..")]
-    return PurePosixPath(*_safe_parts(parts)) if parts else None
+    if not parts:
+        return None, False
+    safe = _safe_parts(parts)
+    return PurePosixPath(*safe), safe != parts
+
+
+RENAMED = "image names that cannot be files made safe (too long, control characters, reserved)"
+
+
+def note_renamed(report: WriteReport, original: str, written: str) -> None:
+    """Record in `report` that image name `original` is written as `written` (once per name)."""
+    if original not in report.renamed:
+        report.renamed[original] = written
+        report.drop(RENAMED)
 
 
 def safe_reference(raw: str, report: WriteReport) -> PurePosixPath:
@@ -143,11 +169,14 @@ def safe_reference(raw: str, report: WriteReport) -> PurePosixPath:
     A name that had to change (absolute, `..` parts) is counted in `report`; a URL is not unsafe.
     """
     parts = reference_parts(raw) if raw else PurePosixPath()
-    safe = sanitised(parts.as_posix()) if parts.parts else None
+    safe, changed = _sanitise(parts.as_posix()) if parts.parts else (None, False)
     if safe is None:
         safe = PurePosixPath("item")
-    if safe.as_posix() != raw.replace("\\", "/").lstrip("/") and "://" not in raw:
+    if changed:
+        note_renamed(report, raw, safe.as_posix())
+    elif safe.as_posix() != raw.replace("\\", "/").lstrip("/") and "://" not in raw:
         report.drop("image names made safe (absolute or '..' parts removed)")
+        report.renamed.setdefault(raw, safe.as_posix())
     return safe
 
 

@@ -190,7 +190,7 @@ def write(
             ctx.check_cancelled()
             ctx.progress(index, total)
         written = False
-        for picture in pictures(item, ctx.image_roots):
+        for picture in pictures(item, ctx.image_roots, report):
             size = picture.size
             if size is None and picture.path is not None:
                 from labelview.images import image_size

@@ -345,7 +345,7 @@ def write(dataset: Dataset, out: OutputDir, options: CocoOptions, ctx: WriteCont
     out.check_free(["annotations.json"])
     writer = _Writer(dataset, options, report)
     placer = ImagePlacer(out, options.images, report)
-    every = [(item, pictures(item, ctx.image_roots)) for item in dataset.items]
+    every = [(item, pictures(item, ctx.image_roots, report)) for item in dataset.items]
     image_ids, object_ids = _wanted_ids(every)
     images = _Ids(image_ids)
     objects = _Ids(object_ids)

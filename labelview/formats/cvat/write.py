@@ -65,7 +65,7 @@ def write(dataset: Dataset, out: OutputDir, options: CvatOptions, ctx: WriteCont
             if index % 200 == 0:
                 ctx.check_cancelled()
                 ctx.progress(index, total)
-            for picture in pictures(item, ctx.image_roots):
+            for picture in pictures(item, ctx.image_roots, report):
                 if made_safe(picture, ctx.image_roots):
                     report.drop("image names made safe (absolute or '..' parts removed)")
                 name = names.claim(picture.name)

@@ -77,7 +77,7 @@ def write(
             report.drop(
                 "relations other than groups of same-label objects (LabelMe has group_id)", lost
             )
-        for picture in pictures(item, ctx.image_roots):
+        for picture in pictures(item, ctx.image_roots, report):
             name = PurePosixPath(picture.name)
             stem = stems.claim(name)
             suffix = (name.suffix if name.suffix.lower() != ".json" else "") or ".jpg"

@@ -88,7 +88,7 @@ def write(dataset: Dataset, out: OutputDir, options: VocOptions, ctx: WriteConte
             ctx.check_cancelled()
             ctx.progress(index, total)
         written_relations: set[int] = set()
-        for picture in pictures(item, ctx.image_roots):
+        for picture in pictures(item, ctx.image_roots, report):
             if _made_safe(picture):
                 report.drop("image names made safe (absolute or '..' parts removed)")
             name = _in_image_folder(picture.name)

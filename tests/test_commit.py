@@ -159,7 +159,8 @@ def _count_steps(scene: dict) -> list[str]:
 
 def test_kill_9_at_every_step_and_at_random_instants_leaves_old_or_new(scene: dict) -> None:
     steps = _count_steps(scene)
-    assert "commit point" in steps and len(steps) >= 10, steps
+    assert "commit point" in steps
+    assert len(steps) >= 10, steps
     outcomes: list[str] = []
 
     # 1. At every instrumented step of the commit (before each rename and removal).
@@ -176,7 +177,8 @@ def test_kill_9_at_every_step_and_at_random_instants_leaves_old_or_new(scene: di
 
         _reset(scene)
         outcomes.append(_kill_and_check(scene, _child(scene, die_at_step), None))
-    assert outcomes[0] == "old" and outcomes[-1] == "new"
+    assert outcomes[0] == "old"
+    assert outcomes[-1] == "new"
 
     # 2. At a random instant once the commit has begun (between the steps: inside the journal
     # write, a rename, a removal), from a timer in the child.
@@ -242,7 +244,8 @@ def test_a_force_commit_failing_at_any_rename_leaves_the_old_set_whole(
         monkeypatch.setattr(os, "rename", real_rename)
         err = capsys.readouterr().err
         assert code == 1
-        assert "No space left on device" in err and "Traceback" not in err
+        assert "No space left on device" in err
+        assert "Traceback" not in err
         assert len(err.strip().splitlines()) == 1, err
         # Only the last rename of the journal (".done" -> gone) is past the commit point.
         assert _snapshot(out) == scene["before"], f"rename {failing} of {total}"

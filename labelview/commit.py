@@ -286,6 +286,33 @@ def _read(journal: str) -> dict:
         return json.load(stream)
 
 
+def _valid(doc: object) -> bool:
+    """True when a journal read back only names paths a commit of ours could have made: roots at
+    the journal's folder or one level under it, staging folders directly inside their root, moves
+    as plain relative names. A journal planted in a hostile folder can then touch nothing else.
+    """
+    if not isinstance(doc, dict) or not isinstance(doc.get("roots"), list):
+        return False
+    for entry in doc["roots"]:
+        if not isinstance(entry, dict):
+            return False
+        root, staging, moves = entry.get("root"), entry.get("staging"), entry.get("moves")
+        if not (isinstance(root, str) and isinstance(staging, str) and isinstance(moves, list)):
+            return False
+        root_parts = [] if root == "." else root.split(os.sep)
+        staging_parts = staging.split(os.sep)
+        if len(root_parts) > 1 or any(part in ("", ".", "..") for part in root_parts):
+            return False
+        if staging_parts[:-1] != root_parts or not staging_parts[-1].startswith(STAGING_PREFIX):
+            return False
+        for move in moves:
+            if not isinstance(move, str) or not move or move.startswith("/") or "\\" in move:
+                return False
+            if any(part in ("", ".", "..") for part in move.split("/")):
+                return False
+    return True
+
+
 def _rollback(doc: dict, base: str) -> None:
     """Undo an interrupted commit: new files out, old files back, staging removed."""
     for entry in doc["roots"]:
@@ -337,10 +364,17 @@ def recover(folder: str | os.PathLike[str]) -> None:
         elif os.path.isdir(path) and not os.path.islink(path):
             pointer = os.path.join(path, POINTER)
             if os.path.isfile(pointer):
-                with open(pointer, encoding="utf-8") as stream:
-                    journal = os.path.normpath(os.path.join(path, stream.read().strip()))
-                recover_journal(journal)
-                recover_journal(journal[: -len(".pending")] + ".done")
+                with open(pointer, encoding="utf-8", errors="replace") as stream:
+                    journal = os.path.normpath(os.path.join(path, stream.read(4096).strip()))
+                name = os.path.basename(journal)
+                # Ours only: in this folder or its parent (several targets), named as we name them.
+                if (
+                    os.path.dirname(journal) in (folder, os.path.dirname(folder))
+                    and name.startswith(JOURNAL_PREFIX)
+                    and name.endswith(".pending")
+                ):
+                    recover_journal(journal)
+                    recover_journal(journal[: -len(".pending")] + ".done")
             if os.path.isdir(path):
                 _drop_unlocked(path, shutil.rmtree)
 
@@ -369,8 +403,10 @@ def recover_journal(journal: str) -> None:
                 try:
                     doc = _read(path)
                 except (OSError, ValueError):
-                    doc = {"roots": []}  # torn or foreign: nothing we can act on safely
-                action(doc, base)
+                    doc = None
+                if not _valid(doc):
+                    return  # torn or foreign: nothing we can act on safely; left as found
+                action(doc, base)  # type: ignore[arg-type]
                 os.unlink(path)
     finally:
         os.close(fd)

@@ -272,3 +272,19 @@ def test_a_staging_left_by_a_dead_process_is_removed_on_open(tmp_path: Path) -> 
     assert any(p.name.startswith(".labelview-") for p in tmp_path.iterdir())
     OutputDir(tmp_path)
     assert _snapshot(tmp_path) == {"keep.txt": b"mine"}
+
+
+def test_a_planted_journal_cannot_touch_files_outside_the_output(tmp_path: Path) -> None:
+    victim = tmp_path / "victim.txt"
+    victim.write_text("keep me")
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "mine.txt").write_text("mine")
+    planted = {
+        "version": 1,
+        "roots": [{"root": "..", "staging": "../.labelview-x", "moves": ["victim.txt"]}],
+    }
+    (out / ".labelview-journal-evil.pending").write_text(json.dumps(planted))
+    OutputDir(out)  # recovery runs, refuses to act on it
+    assert victim.read_text() == "keep me"
+    assert (out / "mine.txt").read_text() == "mine"

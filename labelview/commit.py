@@ -318,6 +318,8 @@ def _rollback(doc: dict, base: str) -> None:
     for entry in doc["roots"]:
         root = os.path.normpath(os.path.join(base, entry["root"]))
         staging = os.path.normpath(os.path.join(base, entry["staging"]))
+        if not os.path.isdir(os.path.join(staging, NEW)):
+            continue  # a pending commit keeps its staging folder: this journal is not ours
         folders = _Folders(root)
         try:
             for index in reversed(range(len(entry["moves"]))):

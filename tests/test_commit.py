@@ -288,3 +288,11 @@ def test_a_planted_journal_cannot_touch_files_outside_the_output(tmp_path: Path)
     OutputDir(out)  # recovery runs, refuses to act on it
     assert victim.read_text() == "keep me"
     assert (out / "mine.txt").read_text() == "mine"
+
+
+def test_a_planted_journal_inside_the_output_removes_nothing(tmp_path: Path) -> None:
+    (tmp_path / "mine.txt").write_text("mine")
+    planted = {"roots": [{"root": ".", "staging": ".labelview-x", "moves": ["mine.txt"]}]}
+    (tmp_path / ".labelview-journal-evil.pending").write_text(json.dumps(planted))
+    OutputDir(tmp_path)
+    assert (tmp_path / "mine.txt").read_text() == "mine"

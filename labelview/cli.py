@@ -251,6 +251,13 @@ def cmd_convert(args: argparse.Namespace) -> int:
             on_progress=progress, cancel_event=_cancel_event(args), on_stage=progress.stage
         )
         out = args.out if len(args.input) == 1 else args.out / source.stem
+        report_path = None
+        if args.json_report:
+            report_path = (
+                args.json_report
+                if len(args.input) == 1
+                else (args.json_report.with_name(f"{args.json_report.stem}-{source.stem}.json"))
+            )
         if args.only_accepted:
             from labelview import review
 
@@ -272,6 +279,7 @@ def cmd_convert(args: argparse.Namespace) -> int:
                 exclude=args.exclude,
                 control=control,
                 verify=args.verify,
+                report_path=report_path,  # inside the output: committed with it
             )
         except Cancelled:
             progress.done()
@@ -287,16 +295,12 @@ def cmd_convert(args: argparse.Namespace) -> int:
         print(report.summary())
         failed |= bool(report.errors) or (args.strict and bool(report.issues))
         failed |= bool(report.changed)
-        if args.json_report:
-            path = (
-                args.json_report
-                if len(args.input) == 1
-                else (args.json_report.with_name(f"{args.json_report.stem}-{source.stem}.json"))
-            )
+        if report_path is not None and report.report_file is None:
             try:
-                write_report(report, path)
+                write_report(report, report_path)
             except OSError as error:  # the output is written; only the report could not be
-                print(f"error: {path}: report not written: {error.strerror}", file=sys.stderr)
+                reason = error.strerror or str(error)
+                print(f"error: {report_path}: report not written: {reason}", file=sys.stderr)
                 failed = True
     return EXIT_ERRORS if failed else EXIT_OK
 

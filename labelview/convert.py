@@ -5,6 +5,7 @@ GUI.
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -14,7 +15,8 @@ from pydantic import BaseModel, ValidationError
 
 from labelview import formats
 from labelview.cancel import check, checked
-from labelview.errors import Issue, LabelviewError
+from labelview.commit import commit_all, recover
+from labelview.errors import Issue, LabelviewError, OutputError
 from labelview.formats.base import TaskControl, WriteContext, WriteReport
 from labelview.model import Dataset, Item
 from labelview.output import OutputDir
@@ -32,6 +34,9 @@ class ConversionReport:
     objects: int = 0
     issues: list[Issue] = field(default_factory=list)
     targets: list[WriteReport] = field(default_factory=list)
+    # Where convert(report_path=...) wrote this report as part of the output's commit (None when
+    # the path is outside the output: the caller writes it, see write_report).
+    report_file: Path | None = None
 
     @property
     def errors(self) -> list[Issue]:
@@ -72,6 +77,7 @@ class ConversionReport:
                     "objects": t.objects,
                     "dropped": dict(t.dropped),
                     "notes": t.notes,
+                    "renamed": dict(t.renamed),
                     "verified": t.findings is not None,
                     "changed": [f.to_json() for f in t.findings or ()],
                 }
@@ -156,12 +162,15 @@ def convert(
     control: TaskControl | None = None,
     dataset: Dataset | None = None,
     verify: bool = False,
+    report_path: Path | str | None = None,
 ) -> ConversionReport:
     """Read `source` (or use an already-read `dataset`) and write it as each format in `to`.
 
     One target writes straight into `out`; several write into `out/<format>/`. Every target's files
     are staged and committed only when all targets succeeded — an error or a cancel leaves no output
-    behind. `verify`: read each output back and record what changed (`WriteReport.findings`).
+    behind; every target (and the JSON report at `report_path` when it lies inside `out`) is
+    committed as one transaction, so a crash leaves the old set or the new one, never a mix.
+    `verify`: read each output back and record what changed (`WriteReport.findings`).
     """
     source = Path(source)
     out = Path(out)
@@ -203,6 +212,9 @@ def convert(
     outputs = []
     roots = formats.default_image_roots(dataset.source, images_dir)
     out_existed = out.exists()
+    if out.is_dir():
+        recover(out)  # a commit into `out` interrupted by a crash: completed or rolled back
+    inside = _inside(report_path, out)
     try:
         for name in targets:
             fmt = formats.writer(name)
@@ -217,7 +229,13 @@ def convert(
             report.targets.append(target_report)
             control.check_cancelled()
         for output, target_report in zip(outputs, report.targets, strict=True):
-            target_report.files = output.commit()
+            target_report.files = output.written
+        if inside is not None:
+            report.report_file = Path(report_path)  # type: ignore[arg-type]
+            outputs.append(_stage_report(report, inside, outputs, out, overwrite))
+        commit_all(outputs, out if len(targets) > 1 or inside is not None else None)
+        for output in outputs:
+            output.discard()  # its staging folder is empty now; releases its lock
     except BaseException:  # errors, Cancelled, KeyboardInterrupt: nothing half-written stays
         for output in outputs:
             output.discard()
@@ -229,7 +247,42 @@ def convert(
         for name, target_report in zip(targets, report.targets, strict=True):
             control.stage(f"Verifying {name}")
             _verify(chosen, name, validated[name], target_report, roots, control)
+        if inside is not None:  # the committed report says "not verified": now it can say more
+            update = OutputDir(out, overwrite=True)
+            update.write_bytes(inside, _report_bytes(report), replace=True)
+            update.commit()
     return report
+
+
+def _inside(path: Path | str | None, out: Path) -> str | None:
+    """`path` relative to `out` (POSIX) when it lies inside it, else None."""
+    if path is None:
+        return None
+    full, root = os.path.abspath(path), os.path.abspath(out)
+    if os.path.commonpath([full, root]) != root or full == root:
+        return None
+    return Path(os.path.relpath(full, root)).as_posix()
+
+
+def _stage_report(
+    report: ConversionReport, relative: str, outputs: list[OutputDir], out: Path, overwrite: bool
+) -> OutputDir:
+    """Stage the JSON report in its own OutputDir on `out`, to be committed with the targets.
+
+    An earlier report of the same name is replaced even without --force (as outside `out`); a
+    report named like an output file is refused.
+    """
+    for output in outputs:
+        name = _inside(out / relative, output.root)
+        if name is not None and output.has(name):
+            raise OutputError(f"{out / relative}: the JSON report would replace an output file")
+    holder = OutputDir(out, overwrite=overwrite)
+    holder.write_bytes(relative, _report_bytes(report), replace=True)
+    return holder
+
+
+def _report_bytes(report: ConversionReport) -> bytes:
+    return json.dumps(report.to_json(), indent=2).encode("utf-8")
 
 
 def _verify(
@@ -276,4 +329,4 @@ def write_report(report: ConversionReport, path: Path) -> None:
     """Save a conversion report as JSON (atomically)."""
     from labelview.output import atomic_write
 
-    atomic_write(path, json.dumps(report.to_json(), indent=2).encode("utf-8"))
+    atomic_write(path, _report_bytes(report))

@@ -79,7 +79,7 @@ def verify(
     findings: list[Finding] = []
     tracks = _TrackCheck()
     for item in checked(source.items, cancel):
-        for picture in checked(pictures(item, roots, cancel), cancel):
+        for picture in checked(pictures(item, roots, cancel=cancel), cancel):
             held = [
                 obj
                 for obj in picture.objects

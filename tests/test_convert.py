@@ -239,3 +239,20 @@ def test_a_target_named_twice_is_written_once(tmp_path: Path) -> None:
     report = convert(tmp_path / "src.json", out, ["cvat", "cvat"], dataset=_dataset())
     assert len(report.targets) == 1
     assert _files(out) == {"annotations.xml"}
+
+
+def test_a_report_inside_the_output_is_committed_with_it_and_says_what_verify_found(
+    tmp_path: Path,
+) -> None:
+    from labelview.convert import convert as run
+
+    source = Path(__file__).parent / "data" / "coco" / "instances.json"
+    out = tmp_path / "out"
+    report = run(source, out, ["coco", "yolo"], verify=True, report_path=out / "report.json")
+    assert report.report_file == out / "report.json"
+    saved = json.loads((out / "report.json").read_text())
+    assert [target["verified"] for target in saved["targets"]] == [True, True]
+    # Only our files: no journal, staging or temp file left behind.
+    assert sorted(p.name for p in out.iterdir()) == ["coco", "report.json", "yolo"]
+    for folder in ("coco", "yolo"):
+        assert not any(p.name.startswith(".labelview-") for p in (out / folder).rglob("*"))

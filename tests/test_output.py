@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from pathlib import Path
 
 import pytest
@@ -175,3 +176,168 @@ def test_a_symlink_inside_the_output_folder_is_never_followed(tmp_path) -> None:
         with pytest.raises(OutputError, match="symbolic link"):
             write_through_the_link(overwrite)
     assert list(elsewhere.iterdir()) == []
+
+
+# --- links inside the output folder ------------------------------------------------------------
+
+
+def _coco_source(folder: Path, names: list[str]) -> Path:
+    import json
+
+    folder.mkdir(parents=True, exist_ok=True)
+    doc = {
+        "images": [
+            {"id": i, "file_name": name, "width": 8, "height": 6} for i, name in enumerate(names, 1)
+        ],
+        "annotations": [
+            {"id": i, "image_id": i, "category_id": 1, "bbox": [1, 1, 2, 2], "area": 4,
+             "iscrowd": 0}
+            for i in range(1, len(names) + 1)
+        ],
+        "categories": [{"id": 1, "name": "car"}],
+    }
+    path = folder / "export.json"
+    path.write_text(json.dumps(doc))
+    return path
+
+
+@pytest.mark.parametrize("force", [False, True])
+def test_convert_never_writes_through_a_linked_folder_in_the_output(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], force: bool
+) -> None:
+    from labelview.cli import main
+
+    source = _coco_source(tmp_path / "in", ["a.jpg"])
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "labels").symlink_to(elsewhere, target_is_directory=True)
+    argv = ["convert", str(source), "--to", "yolo", "-o", str(out)] + (["--force"] if force else [])
+    code = main(argv)
+    err = capsys.readouterr().err
+    assert code == 1
+    assert "symbolic link" in err
+    assert "Traceback" not in err
+    assert list(elsewhere.iterdir()) == []
+    assert sorted(p.name for p in out.iterdir()) == ["labels"]  # nothing else was committed
+
+
+def test_a_linked_file_is_replaced_never_written_through(tmp_path: Path) -> None:
+    victim = tmp_path / "victim.txt"
+    victim.write_text("keep me")
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "data.yaml").symlink_to(victim)
+    with pytest.raises(OutputError, match="--force"):
+        OutputDir(out).write_text("data.yaml", "names: {}\n")
+    forced = OutputDir(out, overwrite=True)
+    forced.write_text("data.yaml", "names: {}\n")
+    forced.commit()
+    assert victim.read_text() == "keep me"
+    assert not (out / "data.yaml").is_symlink()
+    assert (out / "data.yaml").read_text() == "names: {}\n"
+
+
+def test_a_link_swapped_in_during_the_commit_is_not_followed(tmp_path: Path) -> None:
+    from labelview import commit
+
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    out = tmp_path / "out"
+    (out / "labels" / "train").mkdir(parents=True)
+    output = OutputDir(out, overwrite=True)
+    output.write_text("labels/train/a.txt", "0 0.5 0.5 0.1 0.1\n")
+
+    def swap(step: str) -> None:  # after planning, before the first rename
+        if step.startswith("move") and not (out / "labels").is_symlink():
+            (out / "labels").rename(tmp_path / "moved-away")
+            (out / "labels").symlink_to(elsewhere, target_is_directory=True)
+
+    commit.step_hook = swap
+    try:
+        with contextlib.suppress(OutputError):  # refused: also fine
+            output.commit()
+    finally:
+        commit.step_hook = None
+    assert list(elsewhere.iterdir()) == []
+
+
+# --- names that cannot be files ---------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("name", "expected"),
+    [
+        ("a\nb.jpg", "a_b.jpg"),
+        ("tab\there.jpg", "tab_here.jpg"),
+        ("x\ud800.jpg", "x_.jpg"),
+        ("CON", "CON_"),
+        ("nul.txt", "nul_.txt"),
+        ("com1.jpg", "com1_.jpg"),
+        ("Lpt9", "Lpt9_"),
+        ("console.jpg", "console.jpg"),
+        ("trailing.", "trailing_"),
+        ("space ", "space_"),
+        ("ok.jpg", "ok.jpg"),
+    ],
+)
+def test_safe_component(name: str, expected: str) -> None:
+    from labelview.output import safe_component
+
+    assert safe_component(name) == expected
+
+
+def test_long_names_are_cut_deterministically_and_stay_apart() -> None:
+    from labelview.output import NAME_MAX, safe_component
+
+    first, second = "é" * 200 + "1.jpg", "é" * 200 + "2.jpg"
+    made = safe_component(first)
+    assert made == safe_component(first)  # deterministic
+    assert made != safe_component(second)  # a hash of the full name keeps them apart
+    assert made.endswith(".jpg")
+    assert len(made.encode("utf-8")) <= NAME_MAX - 50
+    deep = sanitised("/".join(["folder" * 10] * 40) + "/x.jpg")
+    assert deep is not None
+    assert len(deep.as_posix().encode()) < 1000
+    assert deep.name == "x.jpg"
+
+
+def test_output_dir_refuses_names_that_cannot_be_files(tmp_path: Path) -> None:
+    output = OutputDir(tmp_path)
+    for bad in ("a\nb.txt", "x\ud800.txt", "a" * 300 + ".txt"):
+        with pytest.raises(OutputError, match="unsafe output name"):
+            output.write_text(bad, "x")
+    output.discard()
+
+
+UNSAFE_NAMES = ["a\nb.jpg", "CON.jpg", "x" * 300 + ".jpg", "dots... ", "x\ud800y.jpg", "ok.jpg"]
+
+
+@pytest.mark.parametrize("target", ["yolo", "coco", "voc", "labelme", "cvat", "masks"])
+def test_every_writer_makes_unsafe_names_safe_and_reports_each(
+    tmp_path: Path, target: str
+) -> None:
+    from labelview.convert import convert
+    from labelview.model import Box, Dataset, Item, ObjectLabel
+
+    items = []
+    for index, name in enumerate(UNSAFE_NAMES):
+        item = Item(id=str(index), name=name, width=40, height=20)
+        item.objects = [ObjectLabel("car", Box(1.0, 1.0, 4.0, 2.0))]
+        items.append(item)
+    dataset = Dataset(items=items, source=tmp_path / "export.json")
+    out = tmp_path / "out"
+    report = convert(
+        tmp_path / "export.json", out, target, dataset=dataset, report_path=out / "report.json"
+    )
+    written = report.targets[0]
+    assert set(written.renamed) == set(UNSAFE_NAMES) - {"ok.jpg"}, written.renamed
+    for path in out.rglob("*"):
+        relative = path.relative_to(out).as_posix()
+        assert all(len(part.encode()) <= 255 for part in relative.split("/"))
+        assert not any(ch in relative for ch in "\n\r\t"), relative
+    if target == "yolo":  # one line per image: no name split a line
+        assert len((out / "train.txt").read_text().splitlines()) == len(UNSAFE_NAMES)
+    saved = __import__("json").loads((out / "report.json").read_text())
+    assert len(saved["targets"][0]["renamed"]) == len(UNSAFE_NAMES) - 1

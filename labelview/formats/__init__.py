@@ -176,9 +176,7 @@ def read(
     if ctx.url_map is not None:
         from labelview import images
 
-        images.resolve(
-            dataset, images_dir=ctx.images_dir, url_map=ctx.images.url_map, cancel=ctx
-        )
+        images.resolve(dataset, images_dir=ctx.images_dir, url_map=ctx.images.url_map, cancel=ctx)
     # Readers report through ctx.warn/ctx.error only; the dataset carries them from here on.
     dataset.issues = list(ctx.issues)
     return dataset

@@ -194,15 +194,23 @@ def is_multi_frame(item: Item) -> bool:
     return any(obj.frame is not None for obj in item.objects)
 
 
-def pictures(item: Item, roots: Iterable[Path] = (), cancel: Any = None) -> list[Picture]:
+def pictures(
+    item: Item,
+    roots: Iterable[Path] = (),
+    report: WriteReport | None = None,
+    cancel: Any = None,
+) -> list[Picture]:
     """Every image `item`'s labels go to, each named by the one rule (see the module docstring).
 
     `roots` are the folders names are made relative to (the images folder first, then the
-    export's folder). `cancel`: as for `labelview.cancel.checked` (a track may span many frames).
+    export's folder). With `report`, names that cannot be files as given are recorded there.
+    `cancel`: as for `labelview.cancel.checked` (a track may span many frames).
     """
     roots = list(roots)
     if not is_multi_frame(item):
-        name = image_name(item.image_path, item.image or item.name, roots, fallback=item.name)
+        name = image_name(
+            item.image_path, item.image or item.name, roots, fallback=item.name, report=report
+        )
         return [Picture(item, None, name, item.image_path, item.width, item.height, item.objects)]
     declared = {frame.index: frame for frame in item.frames}
     by_frame: dict[int, list[ObjectLabel]] = {}
@@ -212,7 +220,7 @@ def pictures(item: Item, roots: Iterable[Path] = (), cancel: Any = None) -> list
             unframed.append(obj)
         else:
             by_frame.setdefault(obj.frame, []).append(obj)
-    stem = _stem(item)
+    stem = _stem(item, report)
     # One suffix for a whole video: the first found frame's, so a video never mixes .png and .jpg.
     found = next((f.image_path for f in item.frames if f.image_path is not None), None)
     video_suffix = found.suffix.lower() if found is not None else ""
@@ -226,7 +234,9 @@ def pictures(item: Item, roots: Iterable[Path] = (), cancel: Any = None) -> list
             suffix = suffix or ".jpg"
             name = f"{stem}/{index:06d}{suffix}"
         else:
-            name = image_name(path, reference, roots, fallback=f"{stem}/{index:06d}.jpg")
+            name = image_name(
+                path, reference, roots, fallback=f"{stem}/{index:06d}.jpg", report=report
+            )
         width = frame.width if frame is not None and frame.width else item.width
         height = frame.height if frame is not None and frame.height else item.height
         objects = unframed + by_frame.get(index, [])
@@ -243,10 +253,16 @@ def _frame_reference(frame: Frame) -> str | None:
 
 
 def image_name(
-    path: Path | None, reference: str | None, roots: list[Path], *, fallback: str
+    path: Path | None,
+    reference: str | None,
+    roots: list[Path],
+    *,
+    fallback: str,
+    report: WriteReport | None = None,
 ) -> str:
     """The relative name of one image: where it was found under a root, else its reference's path
-    (a URL gives `fallback`, the platform's download name), made safe to write.
+    (a URL gives `fallback`, the platform's download name), made safe to write (with `report`, a
+    name that cannot be a file as given is recorded there: `WriteReport.renamed`).
     """
     if path is not None:
         for root in roots:
@@ -254,21 +270,24 @@ def image_name(
                 relative = Path(os.path.abspath(path)).relative_to(os.path.abspath(root))
             except ValueError:
                 continue
-            return relative.as_posix()
+            found = relative.as_posix()
+            safe = sanitised(found, report, original=reference or found)
+            return safe.as_posix() if safe is not None else "item"
     text = reference or ""
     if not text or "://" in text or text.startswith("data:"):
         text = fallback or (path.name if path is not None else "")
-    safe = sanitised(reference_parts(text).as_posix()) if text else None
+    safe = sanitised(reference_parts(text).as_posix(), report, original=text) if text else None
     if safe is None and path is not None:
         safe = PurePosixPath(path.name)
     return safe.as_posix() if safe is not None else "item"
 
 
-def _stem(item: Item) -> str:
+def _stem(item: Item, report: WriteReport | None = None) -> str:
     reference = item.image if item.image and "://" not in item.image else item.name
     if reference and "://" in reference:
         reference = reference_parts(reference).name  # a server's folders are not the dataset's
-    safe = sanitised(reference_parts(reference or item.id).as_posix())
+    original = reference or item.id
+    safe = sanitised(reference_parts(original).as_posix(), report, original=original)
     if safe is None:
         safe = sanitised(item.id) or PurePosixPath("item")
     return safe.with_suffix("").as_posix() if safe.suffix else safe.as_posix()

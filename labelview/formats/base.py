@@ -228,6 +228,9 @@ class WriteReport:
     # verified (not asked, or the target has no reader).
     findings: list[Any] | None = None
     skipped: set[int] = field(default_factory=set)  # id() of objects reported by skip()
+    # Image names that could not be files as given (too long, line breaks, reserved Windows
+    # names, `..` parts…): original -> the name written.
+    renamed: dict[str, str] = field(default_factory=dict)
 
     def drop(self, reason: str, count: int = 1) -> None:
         """Count something the target cannot hold, grouped by reason."""
@@ -244,6 +247,13 @@ class WriteReport:
         lines = [f"{self.format}: {self.items:,} items, {self.objects:,} objects written"]
         lines += [f"  dropped {count:,}: {reason}" for reason, count in self.dropped.most_common()]
         lines += [f"  note: {note}" for note in self.notes]
+        if self.renamed:
+            count = len(self.renamed)
+            lines.append(f"  renamed {count:,} image names that cannot be files as given:")
+            shown = list(self.renamed.items())[:5]
+            lines += [f"    {old!r} -> {new!r}" for old, new in shown]
+            if count > 5:
+                lines.append(f"    … and {count - 5:,} more (see the JSON report)")
         if self.findings is not None:
             if not self.findings:
                 lines.append("  verified: every object read back as written")

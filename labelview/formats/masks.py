@@ -191,7 +191,7 @@ def write(
             ctx.check_cancelled()
             ctx.progress(index, total)
         written = False
-        for picture in checked(pictures(item, ctx.image_roots, ctx), ctx):
+        for picture in checked(pictures(item, ctx.image_roots, report, cancel=ctx), ctx):
             size = picture.size
             if size is None and picture.path is not None:
                 from labelview.images import image_size

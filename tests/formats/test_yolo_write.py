@@ -271,7 +271,7 @@ def test_an_image_name_with_a_newline_does_not_split_train_txt(tmp_path: Path) -
     assert (tmp_path / "out/train.txt").read_text() == "./images/train/two_lines.png\n"
     assert (tmp_path / "out/images/train/two_lines.png").is_file()
     assert (tmp_path / "out/labels/train/two_lines.txt").is_file()
-    assert report.dropped["image names with line breaks or control characters made safe ('_')"]
+    assert report.renamed == {"two\nlines.png": "two_lines.png"}  # reported per name
 
 
 def test_images_are_named_as_found_and_linked_beside_the_labels(tmp_path: Path) -> None:

@@ -346,7 +346,10 @@ def write(dataset: Dataset, out: OutputDir, options: CocoOptions, ctx: WriteCont
     out.check_free(["annotations.json"])
     writer = _Writer(dataset, options, report)
     placer = ImagePlacer(out, options.images, report)
-    every = [(item, pictures(item, ctx.image_roots, ctx)) for item in checked(dataset.items, ctx)]
+    every = [
+        (item, pictures(item, ctx.image_roots, report, cancel=ctx))
+        for item in checked(dataset.items, ctx)
+    ]
     image_ids, object_ids = _wanted_ids(every, ctx)
     images = _Ids(image_ids)
     objects = _Ids(object_ids)

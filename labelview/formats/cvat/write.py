@@ -67,7 +67,7 @@ def write(dataset: Dataset, out: OutputDir, options: CvatOptions, ctx: WriteCont
             if index % 200 == 0:
                 ctx.check_cancelled()
                 ctx.progress(index, total)
-            for picture in checked(pictures(item, ctx.image_roots, ctx), ctx):
+            for picture in checked(pictures(item, ctx.image_roots, report, cancel=ctx), ctx):
                 if made_safe(picture, ctx.image_roots):
                     report.drop("image names made safe (absolute or '..' parts removed)")
                 name = names.claim(picture.name)

@@ -78,7 +78,7 @@ def write(
             report.drop(
                 "relations other than groups of same-label objects (LabelMe has group_id)", lost
             )
-        for picture in checked(pictures(item, ctx.image_roots, ctx), ctx):
+        for picture in checked(pictures(item, ctx.image_roots, report, cancel=ctx), ctx):
             name = PurePosixPath(picture.name)
             stem = stems.claim(name)
             suffix = (name.suffix if name.suffix.lower() != ".json" else "") or ".jpg"

@@ -89,7 +89,7 @@ def write(dataset: Dataset, out: OutputDir, options: VocOptions, ctx: WriteConte
             ctx.check_cancelled()
             ctx.progress(index, total)
         written_relations: set[int] = set()
-        for picture in checked(pictures(item, ctx.image_roots, ctx), ctx):
+        for picture in checked(pictures(item, ctx.image_roots, report, cancel=ctx), ctx):
             if _made_safe(picture):
                 report.drop("image names made safe (absolute or '..' parts removed)")
             name = _in_image_folder(picture.name)

@@ -99,7 +99,7 @@ def write(dataset: Dataset, out: OutputDir, options: YoloOptions, ctx: WriteCont
         if index % 200 == 0:
             ctx.check_cancelled()
             ctx.progress(index, total)
-        for picture in checked(pictures(item, ctx.image_roots, ctx), ctx):
+        for picture in checked(pictures(item, ctx.image_roots, report, cancel=ctx), ctx):
             size = picture.size
             if size is None:
                 report.drop("images without a known size (labels cannot be normalised)")

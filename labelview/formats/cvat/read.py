@@ -153,6 +153,10 @@ class _Reader:
                 self.ctx.progress(len(image_nodes) + index, total)
             self._track(node, at("track", index))
         for video in self.videos.values():
+            if video.task.names:
+                video.item.kind = "sequence"
+                if len(video.item.frames) == 1:  # a single image written as a one-frame task
+                    _as_image(video.item)
             self.dataset.items.append(video.item)
         self.ctx.progress(total, total)
 
@@ -297,7 +301,9 @@ class _Reader:
             if given.name == label:
                 answer.value = given.value
                 continue
-            path = given.name[len(label) + 1 :] if given.name.startswith(f"{label}/") else given.name
+            path = given.name
+            if path.startswith(f"{label}/"):
+                path = path[len(label) + 1 :]
             _nest(answer, path.split("/"), given.value)
         return answer
 
@@ -333,14 +339,23 @@ class _Reader:
 
     def _frame(self, video: _Video, frame: int, stem: str) -> Frame:
         position = video.position[frame]
+        named = video.task.names.get(frame)
+        if named is not None:  # written by labelview: the frame's own image name
+            return Frame(index=frame, name=named, image=named, image_path=self._find(named))
         # CVAT's layout (images/frame_000000.png, by position), then ours (images/<task>/<frame>).
         for reference in (f"frame_{position:06d}", f"{video.item.name}/{frame:06d}"):
             path = self._find_stem(reference)
             if path is not None:
-                return Frame(index=frame, name=f"{stem}/{frame:06d}", image=reference + path.suffix,
-                             image_path=path)
-        if len(video.frames) == 1 and video.item.image and video.item.image.lower().endswith(
-            _IMAGE_SUFFIXES
+                return Frame(
+                    index=frame,
+                    name=f"{stem}/{frame:06d}",
+                    image=reference + path.suffix,
+                    image_path=path,
+                )
+        if (
+            len(video.frames) == 1
+            and video.item.image
+            and video.item.image.lower().endswith(_IMAGE_SUFFIXES)
         ):
             return Frame(index=frame, name=video.item.image, image=video.item.image)
         return Frame(index=frame, name=f"{video.item.name}/{frame:06d}")
@@ -425,9 +440,7 @@ class _Reader:
         for shape in expanded:
             frame = video.frames[shape.position]
             try:
-                obj = self._object(
-                    shape, label, source, video.item.size_of(frame), frame, track_id
-                )
+                obj = self._object(shape, label, source, video.item.size_of(frame), frame, track_id)
             except BAD_VALUE as error:
                 self.ctx.warn(shape.where or where, f"{describe(error)}; frame {frame} skipped")
                 continue
@@ -453,6 +466,16 @@ class _Reader:
                 self.ctx.warn(shape.where, f"{describe(error)}; shape skipped")
                 continue
             item.objects.append(obj)
+
+
+def _as_image(item: Item) -> None:
+    frame = item.frames[0]
+    item.kind = "image"
+    item.name = item.image = frame.image
+    item.image_path = frame.image_path
+    item.frames = []
+    for obj in item.objects:
+        obj.frame = None
 
 
 def _skeleton_frames(
@@ -487,7 +510,9 @@ def _gap_fill(frames: list[int], extra: list[int]) -> list[int]:
     every = sorted({*frames, *extra})
     if not every:
         return []
-    return [f for f in range(every[0], every[-1] + 1)] if len(every) < limits.MAX_FRAMES else []
+    if every[-1] - every[0] >= limits.MAX_FRAMES:
+        return []  # a claim of millions of frames: only the named ones
+    return list(range(every[0], every[-1] + 1))
 
 
 def _indexed(node: ET.Element, tags: tuple[str, ...]) -> list[tuple[int, ET.Element]]:

@@ -69,6 +69,7 @@ class TaskInfo:
     source: str | None = None
     width: int | None = None
     height: int | None = None
+    names: dict[int, str] = field(default_factory=dict)  # labelview's <frame_names>
 
     def frames(self, limit: int) -> list[int] | None:
         if self.size is None and self.stop is None:
@@ -199,6 +200,10 @@ def _task(node: ET.Element) -> TaskInfo:
     info.step = max(1, int(step.group(1))) if step else 1
     info.subset = _text(node, "subset")
     info.source = _text(node, "source")
+    for entry in node.iterfind("frame_names/frame_name"):
+        frame, name = _int(entry.get("frame")), entry.get("name")
+        if frame is not None and name:
+            info.names[frame] = name
     size = node.find("original_size")
     if size is not None:
         info.width = _int(_text(size, "width"))

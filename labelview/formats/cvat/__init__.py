@@ -20,7 +20,7 @@ from labelview.formats.cvat.write import ANNOTATIONS, CvatOptions, holds, write
 
 FORMAT = Format(
     name="cvat",
-    title="CVAT XML (for images / for video 1.1)",
+    title="CVAT XML 1.1",
     suffixes=(".xml",),
     detect=detect,
     read=read,

@@ -259,7 +259,7 @@ class _Reader:
             category.skeleton = CUBOID_SKELETON  # drawn as the cuboid's outline
         specs = self.meta.labels[label].attributes if label in self.meta.labels else {}
         attributes = []
-        if shape.kind != "skeleton" and shape.occluded is not None:
+        if shape.occluded is not None:
             attributes.append(Answer("occluded", shape.occluded))
         attributes += answers(shape.attributes, specs)
         obj = ObjectLabel(
@@ -289,7 +289,7 @@ class _Reader:
         values = {
             child.get("name", ""): child.text or ""
             for child in element.findall("attribute")
-            if child.get("name")
+            if child.get("name") is not None
         }
         flat = answers(values, specs)
         answer = Answer(label, frames=(frame, frame) if frame is not None else None)
@@ -440,7 +440,9 @@ class _Reader:
         for shape in expanded:
             frame = video.frames[shape.position]
             try:
-                obj = self._object(shape, label, source, video.item.size_of(frame), frame, track_id)
+                obj = self._object(
+                    shape, label, shape.source or source, video.item.size_of(frame), frame, track_id
+                )
             except BAD_VALUE as error:
                 self.ctx.warn(shape.where or where, f"{describe(error)}; frame {frame} skipped")
                 continue
@@ -461,7 +463,8 @@ class _Reader:
                 continue
             item = self.images[(task.id, frames[shape.position])]
             try:
-                obj = self._object(shape, label, node.get("source"), item.size_of(), None, track_id)
+                source = shape.source or node.get("source")
+                obj = self._object(shape, label, source, item.size_of(), None, track_id)
             except BAD_VALUE as error:
                 self.ctx.warn(shape.where, f"{describe(error)}; shape skipped")
                 continue

@@ -6,6 +6,7 @@ shape and the rest loads.
 
 from __future__ import annotations
 
+import json
 import xml.etree.ElementTree as ET
 from typing import Any
 
@@ -93,8 +94,9 @@ def shape_of(element: ET.Element, position: int) -> TrackShape:
         attributes={
             child.get("name", ""): child.text or ""
             for child in element.findall("attribute")
-            if child.get("name")
+            if child.get("name") is not None
         },
+        source=element.get("source"),
         payload=payload,
     )
 
@@ -196,6 +198,11 @@ def typed(value: str, spec: AttributeSpec | None) -> Any:
     int or float); undeclared ones: `true`/`false` as booleans, the rest as text.
     """
     kind = spec.input_type if spec is not None else None
+    if kind in (None, "text") and value[:1] in "[{" and value[-1:] in "]}":
+        try:  # a multi-value answer, written as JSON by labelview
+            return json.loads(value)
+        except ValueError:
+            return value
     if kind == "checkbox" or (kind is None and value in ("true", "false")):
         if value.strip().lower() in ("true", "false"):
             return value.strip().lower() == "true"

@@ -5,6 +5,7 @@ losses that depend on the data (empty masks, masks of another size than their im
 
 from __future__ import annotations
 
+import json
 import math
 import xml.etree.ElementTree as ET
 from typing import Any
@@ -48,8 +49,9 @@ def attribute_text(value: Any) -> str:
         return ""
     if isinstance(value, float) and value.is_integer():
         return str(int(value))
-    if isinstance(value, (list, tuple)):
-        return ",".join(attribute_text(v) for v in value)
+    if isinstance(value, (list, tuple, dict)):
+        # JSON text (CVAT has no multi-value attribute); our reader turns it back into the list.
+        return json.dumps(value, ensure_ascii=False, default=str)
     return str(value)
 
 
@@ -258,8 +260,7 @@ class ShapeWriter:
         if not label.nodes:
             label.nodes = tuple(names)
             label.edges = template.edges if template is not None else ()
-        attrs = {key: value for key, value in common.items() if key != "occluded"}
-        element = ET.SubElement(parent, "skeleton", attrs)
+        element = ET.SubElement(parent, "skeleton", dict(common))
         for (x, y), visibility, name in zip(
             keypoints.points, keypoints.visibility, names, strict=True
         ):

@@ -15,8 +15,12 @@ keyframes whose first is not `outside`, the frames in between are filled in:
 - masks (which CVAT never interpolates): the first keyframe is held.
 
 An `outside` keyframe ends a segment: nothing is drawn until the next keyframe. After the last
-keyframe a shape that is not outside is held to the end of the task. A keyframe's attributes
-that the next keyframe does not restate carry over to it.
+keyframe a shape that is not outside is held to the end of the task.
+
+One difference from CVAT, on purpose: a shape the file gives keeps the attributes it lists.
+CVAT copies onto a keyframe the attributes the keyframe before had and it lacks; CVAT's own
+exports list every attribute on every shape, so this only shows on hand-made files, and it keeps
+an answer that ends before its object (an Encord dynamic attribute) from spreading on read-back.
 """
 
 from __future__ import annotations
@@ -45,6 +49,7 @@ class TrackShape:
     z_order: int = 0
     attributes: dict[str, str] = field(default_factory=dict)
     payload: Any = None  # what cannot be interpolated (a mask's RLE, a skeleton's nodes)
+    source: str | None = None  # the element's own (a track's shapes may differ from the track)
     given: bool = True  # read from the file (False: made by interpolation or propagation)
     where: str = ""
 
@@ -223,8 +228,9 @@ def expand(
     previous: TrackShape | None = None
     for shape in anchors:
         if previous is not None:
-            for name, value in previous.attributes.items():
-                shape.attributes.setdefault(name, value)
+            if not shape.given:
+                for name, value in previous.attributes.items():
+                    shape.attributes.setdefault(name, value)
             if not previous.outside or include_outside:
                 for made in between(previous, shape):
                     result[made.position] = made
@@ -234,11 +240,7 @@ def expand(
         for position in range(previous.position + 1, end):
             result[position] = _copy(previous, position)
     # A shape the file gives on a frame replaces what interpolation made there.
-    for position, shape in given.items():
-        if position in result and not result[position].given:
-            for name, value in result[position].attributes.items():
-                shape.attributes.setdefault(name, value)
-        result[position] = shape
+    result.update(given)
     first = ordered[0].position if ordered else 0
     kept = [
         result[p]

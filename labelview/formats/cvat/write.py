@@ -20,7 +20,14 @@ from typing import Literal
 
 from pydantic import Field
 
-from labelview.formats._writing import EXACT, Holds, ImagePlacer, Picture, pictures
+from labelview.formats._writing import (
+    EXACT,
+    Holds,
+    ImagePlacer,
+    Picture,
+    is_multi_frame,
+    pictures,
+)
 from labelview.formats.base import WriteContext, WriteReport, WriterOptions
 from labelview.formats.cvat.labels import labels_element
 from labelview.formats.cvat.shapes import ShapeWriter, add_attributes
@@ -38,7 +45,8 @@ class CvatOptions(WriterOptions):
     mode: Literal["auto", "images", "video"] = Field(
         "auto",
         description="CVAT for images (an <image> per picture) or CVAT for video (a <track> per"
-        " object across frames); auto: video when the input has a video item or tracks",
+        " object across frames); auto: video when the input has a video, or frames with"
+        " tracked objects",
     )
 
 
@@ -60,13 +68,15 @@ def holds(options: CvatOptions | None = None) -> Holds:
 
 
 def chosen_mode(dataset: Dataset, options: CvatOptions) -> str:
-    """`images` or `video`: auto picks video when any item is a video or any object has a
-    track id (CVAT for images would drop the tracks).
+    """`images` or `video`: auto picks video when an item is a video, or has frames and objects
+    tracked across them (CVAT for images would drop the tracks); single images stay images.
     """
     if options.mode != "auto":
         return options.mode
     for item in dataset.items:
-        if item.kind == "video" or any(obj.track is not None for obj in item.objects):
+        if item.kind == "video":
+            return "video"
+        if is_multi_frame(item) and any(obj.track is not None for obj in item.objects):
             return "video"
     return "images"
 

@@ -82,9 +82,21 @@ def write_tasks(
         _collect(task, shapes, report)
         tasks.append(task)
     tracks: list[ET.Element] = []
+    # One source track keeps one id in every task it is in (an export may reuse an object's id
+    # across items); its other series (parts, splits) and untracked objects get ids of their own.
+    shared: dict[str, int] = {}
+    counter = 0
     for task in tasks:
-        for series in task.series.values():
-            tracks.append(_track(len(tracks), task, series, shapes, len(tasks) > 1))
+        used: set[int] = set()
+        for key, series in task.series.items():
+            track_id = shared.get(key[0]) if isinstance(key[0], str) else None
+            if track_id is None or track_id in used:
+                track_id = counter
+                counter += 1
+                if isinstance(key[0], str) and key[0] not in shared:
+                    shared[key[0]] = track_id
+            used.add(track_id)
+            tracks.append(_track(track_id, task, series, shapes, len(tasks) > 1))
     return _meta(dataset, tasks, shapes), tracks
 
 
@@ -124,7 +136,7 @@ def _collect(task: _Task, shapes: ShapeWriter, report: WriteReport) -> None:
 def _place(
     task: _Task, obj: ObjectLabel, part: int, element: ET.Element, position: int, report
 ) -> None:
-    track = obj.track if obj.track is not None else f"object {id(obj)}"
+    track: str | int = obj.track if obj.track is not None else id(obj)
     key = (track, part, obj.category, element.tag)
     series = task.series.get(key)
     copies = 1
@@ -138,7 +150,8 @@ def _place(
     if series is None:
         series = task.series[key] = _Series(obj.category, element.tag, element.get("source", ""))
     element.attrib.pop("label", None)
-    element.attrib.pop("source", None)
+    if element.get("source") == series.source:
+        element.attrib.pop("source")  # a shape keeps its own only where it differs
     group = element.attrib.pop("group_id", None)
     series.group = series.group or group
     series.frames[position] = element

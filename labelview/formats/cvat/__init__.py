@@ -21,7 +21,7 @@ from labelview.formats.cvat.write import ANNOTATIONS, CvatOptions, holds, write
 FORMAT = Format(
     name="cvat",
     title="CVAT XML 1.1",
-    suffixes=(".xml",),
+    suffixes=(".xml", ".zip"),
     detect=detect,
     read=read,
     write=write,

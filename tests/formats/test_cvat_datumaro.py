@@ -49,7 +49,7 @@ def _datumaro(folder: Path) -> tuple[int, int]:
 
 
 @pytest.mark.parametrize("source", ["fixture", "encord"])
-def test_cvat_video_output_opens_in_datumaro(source: str, samples: Path, tmp_path: Path) -> None:
-    path = FIXTURE if source == "fixture" else samples / VIDEO
+def test_cvat_video_output_opens_in_datumaro(source: str, request, tmp_path: Path) -> None:
+    path = FIXTURE if source == "fixture" else request.getfixturevalue("samples") / VIDEO
     convert(path, tmp_path / "out", "cvat", options={"cvat": {"mode": "video", "images": "none"}})
     assert _datumaro(tmp_path / "out") == _ours(tmp_path / "out" / "annotations.xml")

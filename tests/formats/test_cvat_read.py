@@ -439,3 +439,42 @@ def test_formats_and_info_why_list_cvat(capsys) -> None:
     assert "CVAT XML 1.1" in listed
     assert main(["info", "--why", str(DATA / "dagshub_sample_video.xml")]) == 0
     assert "cvat" in capsys.readouterr().out
+
+
+def test_a_claimed_billion_frames_is_bounded(tmp_path: Path, monkeypatch) -> None:
+    from labelview import limits
+
+    monkeypatch.setattr(limits, "MAX_FRAMES", 1000)
+    path = _xml(
+        tmp_path,
+        '<track id="0" label="car">'
+        '<box frame="0" keyframe="1" outside="0" xtl="0" ytl="0" xbr="2" ybr="2"/>'
+        '<box frame="7" keyframe="1" outside="0" xtl="4" ytl="0" xbr="6" ybr="2"/></track>'
+        '<track id="1" label="car">'
+        '<box frame="5" keyframe="1" outside="0" xtl="0" ytl="0" xbr="2" ybr="2"/></track>',
+        meta="<size>1000000000</size>",
+    )
+    dataset = formats.read(path)
+    (video,) = dataset.items
+    messages = [issue.message for issue in dataset.issues]
+    assert any("claims 1,000,000,000 frames" in m for m in messages)
+    assert any("over the limit" in m for m in messages)
+    # The task is read as its first 1,000 frames; track 0 fills them (998 made), which leaves
+    # too little of the 1,000 frames interpolation may make for track 1: its given shape only.
+    frames = Counter(o.track for o in video.objects)
+    assert frames == {"0": 1000, "1": 1}
+    assert video.frames == []  # too many to list one by one
+
+
+def test_a_shape_on_a_frame_the_task_does_not_have_is_skipped(tmp_path: Path) -> None:
+    path = _xml(
+        tmp_path,
+        '<track id="0" label="car">'
+        '<box frame="3" keyframe="1" outside="0" xtl="0" ytl="0" xbr="2" ybr="2"/>'
+        '<box frame="4" keyframe="1" outside="1" xtl="0" ytl="0" xbr="2" ybr="2"/></track>',
+        meta="<size>3</size><start_frame>0</start_frame><frame_filter>step=2</frame_filter>",
+    )
+    dataset = formats.read(path)
+    assert [issue.where for issue in dataset.issues] == ["track[0].box[0]", "track[0]"]
+    assert "not a frame of the task" in dataset.issues[0].message
+    assert [o.frame for o in dataset.items[0].objects] == []

@@ -13,9 +13,11 @@ skipped; a file that is not well-formed XML is one error naming its line.
 
 from __future__ import annotations
 
+import math
 import xml.etree.ElementTree as ET
 import zipfile
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from functools import reduce
 from pathlib import Path, PurePosixPath
 from typing import Any
 
@@ -39,7 +41,7 @@ from labelview.formats.cvat.read_shapes import (
     shape_of,
     skeleton_nodes,
 )
-from labelview.formats.cvat.tracks import TrackShape, expand
+from labelview.formats.cvat.tracks import TrackShape, expand, made_count
 from labelview.model import Answer, Category, Dataset, Frame, Item, ObjectLabel
 
 ANNOTATIONS = "annotations.xml"
@@ -116,12 +118,23 @@ def read(path: Path, ctx: ReadContext) -> Dataset:
     return dataset
 
 
+# Frame entries cost ~1 KB each; a longer video lists none (its objects still name their frames).
+MAX_FRAMES_LISTED = 20_000
+
+
 @dataclass(slots=True)
 class _Video:
+    """A task read as a video: its frames are start, start + step, … (count of them)."""
+
     item: Item
     task: TaskInfo
-    frames: list[int]
-    position: dict[int, int] = field(default_factory=dict)
+    start: int
+    step: int
+    count: int
+
+    def position(self, frame: int) -> int | None:
+        offset, rest = divmod(frame - self.start, self.step)
+        return offset if rest == 0 and 0 <= offset < self.count else None
 
 
 class _Reader:
@@ -135,12 +148,19 @@ class _Reader:
         self.zipped = zipped
         self.images: dict[tuple[str, int], Item] = {}  # (task id, frame) -> image item
         self.videos: dict[str, _Video] = {}
+        self.budget = limits.MAX_FRAMES  # frames interpolation may fill in, in the whole file
+        self.named: dict[str, list[int]] = {}  # task id -> frames its tracks name (no <meta> size)
 
     # --- images ---------------------------------------------------------------------------------
 
     def read(self, root: ET.Element) -> None:
         image_nodes = root.findall("image")
         track_nodes = root.findall("track")
+        for node in track_nodes:
+            task = self._task_of(node)
+            if task.size is None and task.stop is None:
+                frames = self.named.setdefault(task.id, [])
+                frames += [int(f) for c in node if (f := c.get("frame", "")).lstrip("-").isdigit()]
         total = len(image_nodes) + len(track_nodes)
         for index, node in enumerate(image_nodes):
             if index % 200 == 0:
@@ -313,8 +333,6 @@ class _Reader:
         found = self.videos.get(task.id)
         if found is not None:
             return found
-        # No size in <meta>: the frames its tracks name (and those between) are added as read.
-        frames = task.frames(limits.MAX_FRAMES) or []
         name = task.name or task.source or self.meta.source or "video"
         item = Item(
             id=task.id or "video",
@@ -326,19 +344,37 @@ class _Reader:
         )
         if task.subset:
             item.extra["subset"] = task.subset
-        video = _Video(item, task, [])
+        start, step, count = self._sequence(task)
+        video = _Video(item, task, start, step, count)
         self.videos[task.id] = video
-        self._set_frames(video, frames)
+        if count <= MAX_FRAMES_LISTED:  # Frame entries cost ~1 KB each: a longer video lists none
+            stem = PurePosixPath(name).stem or "video"
+            item.frames = [self._frame(video, start + i * step, stem) for i in range(count)]
+        else:
+            item.extra["frame_count"] = count
         return video
 
-    def _set_frames(self, video: _Video, frames: list[int]) -> None:
-        video.frames = sorted(set(frames))
-        video.position = {frame: index for index, frame in enumerate(video.frames)}
-        stem = PurePosixPath(video.item.name).stem or "video"
-        video.item.frames = [self._frame(video, frame, stem) for frame in video.frames]
+    def _sequence(self, task: TaskInfo) -> tuple[int, int, int]:
+        """(first frame, step, frame count) of a task: from <meta>, else from the frames its
+        tracks name (scanned before reading: the first to the last at their common step).
+        """
+        claimed = task.count()
+        if claimed is not None:
+            start, step, count = task.start, task.step, claimed
+        else:
+            named = sorted(self.named.get(task.id, ())) or [0]
+            start = named[0]
+            step = reduce(math.gcd, (f - start for f in named), 0) or 1
+            count = (named[-1] - start) // step + 1
+        if count > limits.MAX_FRAMES:
+            self.ctx.warn(
+                "meta", f"the task claims {count:,} frames; read up to {limits.MAX_FRAMES:,}"
+            )
+            count = limits.MAX_FRAMES
+        return start, step, count
 
     def _frame(self, video: _Video, frame: int, stem: str) -> Frame:
-        position = video.position[frame]
+        position = video.position(frame) or 0
         named = video.task.names.get(frame)
         if named is not None:  # written by labelview: the frame's own image name
             return Frame(index=frame, name=named, image=named, image_path=self._find(named))
@@ -353,7 +389,7 @@ class _Reader:
                     image_path=path,
                 )
         if (
-            len(video.frames) == 1
+            video.count == 1
             and video.item.image
             and video.item.image.lower().endswith(_IMAGE_SUFFIXES)
         ):
@@ -405,20 +441,22 @@ class _Reader:
             self._track_on_images(task, shapes, label, node, track_id)
             return
         video = self._video(task)
-        known = set(video.position)
-        missing = [n for n in numbers if n not in known]
-        if missing:
-            if task.size is not None or task.stop is not None:
-                self.ctx.warn(where, f"frames {missing[:5]} are outside the task's frames")
-            self._set_frames(video, [*video.frames, *missing, *_gap_fill(video.frames, missing)])
+        kept = []
         for shape in shapes:
-            shape.position = video.position[shape.position]
+            position = video.position(shape.position)
+            if position is None:
+                self.ctx.warn(
+                    shape.where, f"frame {shape.position} is not a frame of the task; skipped"
+                )
+                continue
+            shape.position = position
+            kept.append(shape)
         for sub_shapes in nested.values():
             for shape in sub_shapes:
-                shape.position = video.position.get(shape.position, 0)
-        end = len(video.frames) if (task.size is not None or task.stop is not None) else None
-        if end is None:
-            end = max(s.position for s in shapes) + 1
+                shape.position = video.position(shape.position) or 0
+        if not kept:
+            return
+        shapes, end = kept, video.count
         self._expand_into(video, shapes, nested, label, node.get("source"), track_id, end, where)
 
     def _expand_into(
@@ -432,13 +470,24 @@ class _Reader:
         end: int,
         where: str,
     ) -> None:
-        count = 0
-        if shapes[0].kind == "skeleton":
-            expanded = _skeleton_frames(shapes, nested, end)
+        made = made_count(shapes, end)
+        if made > self.budget:
+            self.ctx.warn(
+                where,
+                f"track would fill in {made:,} frames, over the limit of {limits.MAX_FRAMES:,}"
+                " interpolated frames per file (LABELVIEW_MAX_FRAMES); only its given shapes"
+                " are read",
+            )
+            expanded = sorted((s for s in shapes if not s.outside), key=lambda s: s.position)
         else:
-            expanded = expand(shapes, end)
+            self.budget -= made
+            if shapes[0].kind == "skeleton":
+                expanded = _skeleton_frames(shapes, nested, end)
+            else:
+                expanded = expand(shapes, end)
+        count = 0
         for shape in expanded:
-            frame = video.frames[shape.position]
+            frame = video.start + shape.position * video.step
             try:
                 obj = self._object(
                     shape, label, shape.source or source, video.item.size_of(frame), frame, track_id
@@ -506,16 +555,6 @@ def _skeleton_frames(
         shape.payload = nodes
         result.append(shape)
     return result
-
-
-def _gap_fill(frames: list[int], extra: list[int]) -> list[int]:
-    """Frames between the known ones and new ones when the task's sequence is unknown (step 1)."""
-    every = sorted({*frames, *extra})
-    if not every:
-        return []
-    if every[-1] - every[0] >= limits.MAX_FRAMES:
-        return []  # a claim of millions of frames: only the named ones
-    return list(range(every[0], every[-1] + 1))
 
 
 def _indexed(node: ET.Element, tags: tuple[str, ...]) -> list[tuple[int, ET.Element]]:

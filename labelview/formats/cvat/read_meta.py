@@ -71,14 +71,13 @@ class TaskInfo:
     height: int | None = None
     names: dict[int, str] = field(default_factory=dict)  # labelview's <frame_names>
 
-    def frames(self, limit: int) -> list[int] | None:
+    def count(self) -> int | None:
+        """How many frames the task has (start, start + step, …); None when <meta> says not."""
         if self.size is None and self.stop is None:
             return None
-        stop = self.stop if self.stop is not None else self.start + (self.size - 1) * self.step
-        if self.size is not None:
-            stop = min(stop, self.start + (self.size - 1) * self.step)
-        count = max(0, (stop - self.start) // self.step + 1)
-        return list(range(self.start, self.start + min(count, limit) * self.step, self.step))
+        by_stop = (self.stop - self.start) // self.step + 1 if self.stop is not None else None
+        counts = [c for c in (self.size, by_stop) if c is not None]
+        return max(0, min(counts))
 
 
 @dataclass(slots=True)

@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field, replace
+from itertools import pairwise
 from typing import Any
 
 import numpy as np
@@ -209,6 +210,19 @@ def between(left: TrackShape, right: TrackShape) -> list[TrackShape]:
     if left.kind in ("polygon", "polyline") and len(left.points) and len(right.points):
         return _curve(left, right)
     return _held(left, right)
+
+
+def made_count(shapes: list[TrackShape], end: int | None, include_outside: bool = False) -> int:
+    """How many shapes `expand` would make (not given) — checked against a limit first."""
+    ordered = sorted(shapes, key=lambda shape: shape.position)
+    anchors = [s for s in ordered if s.keyframe or s.outside] or ordered
+    count = 0
+    for left, right in pairwise(anchors):
+        if not left.outside or include_outside:
+            count += max(0, right.position - left.position - 1)
+    if anchors and end is not None and (not anchors[-1].outside or include_outside):
+        count += max(0, end - anchors[-1].position - 1)
+    return count
 
 
 def expand(

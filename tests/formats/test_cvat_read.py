@@ -478,3 +478,19 @@ def test_a_shape_on_a_frame_the_task_does_not_have_is_skipped(tmp_path: Path) ->
     assert [issue.where for issue in dataset.issues] == ["track[0].box[0]", "track[0]"]
     assert "not a frame of the task" in dataset.issues[0].message
     assert [o.frame for o in dataset.items[0].objects] == []
+
+
+def test_a_track_in_a_file_of_images_lands_on_its_images(tmp_path: Path) -> None:
+    images = "".join(f'<image id="{i}" name="f{i}.jpg" width="10" height="10"/>' for i in range(3))
+    path = _xml(
+        tmp_path,
+        images + '<track id="4" label="car">'
+        '<polygon frame="0" keyframe="1" outside="0" points="0,0;2,0;2,2"/>'
+        '<polygon frame="2" keyframe="1" outside="0" points="4,0;6,0;6,2"/></track>',
+    )
+    dataset = formats.read(path)
+    assert [len(item.objects) for item in dataset.items] == [1, 1, 1]
+    middle = dataset.items[1].objects[0]
+    assert middle.track == "4"
+    assert middle.frame is None
+    assert np.allclose(middle.geometry.parts[0].outer, [[2, 0], [4, 0], [4, 2]])

@@ -83,7 +83,7 @@ def test_formats_lists_readers_and_writers(capsys: pytest.CaptureFixture[str]) -
     assert code == 0
     assert err == ""
     rows = {line.split()[0]: line.split()[1:3] for line in out.splitlines()[1:]}
-    assert rows["cvat"] == ["-", "yes"]
+    assert rows["cvat"] == ["yes", "yes"]
     assert rows["masks"] == ["-", "yes"]
     for name in ("coco", "yolo", "voc", "labelme"):
         if name in formats.FORMATS:

@@ -136,7 +136,7 @@ def test_stages_are_announced(tmp_path: Path) -> None:
         dataset=_dataset(),
         control=TaskControl(on_stage=stages.append),
     )
-    assert stages == ["Writing CVAT for images 1.1 XML"]
+    assert stages == ["Writing CVAT XML 1.1"]
 
 
 def test_select_renames_excludes_and_filters_without_mutating() -> None:
@@ -196,13 +196,13 @@ def test_report_summary_and_json(tmp_path: Path) -> None:
     assert isinstance(report, ConversionReport)
     summary = report.summary()
     assert "cvat: 1 items, 2 objects written" in summary
-    assert "dropped 1: CVAT for images 1.1 XML cannot hold confidence scores" in summary
+    assert "dropped 1: CVAT XML 1.1 cannot hold confidence scores" in summary
     path = tmp_path / "reports" / "r.json"
     write_report(report, path)
     saved = json.loads(path.read_text())
     assert saved["targets"][0]["dropped"] == {
-        "CVAT for images 1.1 XML cannot hold confidence scores": 1,
-        "CVAT for images 1.1 XML cannot hold item statuses": 1,
+        "CVAT XML 1.1 cannot hold confidence scores": 1,
+        "CVAT XML 1.1 cannot hold item statuses": 1,
         "images not found on disk (not placed beside the labels)": 1,
     }
     assert saved["targets"][0]["files"] == 1

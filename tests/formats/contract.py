@@ -62,6 +62,13 @@ FIXTURES: dict[str, tuple[str, int, int]] = {
     # img1.xml: 3 objects (one with a bad xmin, read as a warning) and a <part>
     "voc/Annotations": ("voc", 1, 3),
     "yolo/detect_segment": ("yolo", 2, 2),
+    # Public CVAT XML (provenance in cvat/README.md). 6 <image>s with 2 shapes each;
+    "cvat/datumaro_export_project.xml": ("cvat", 6, 12),
+    # 6 visible keyframes, and the skeleton (not outside at its last keyframe) held to the last
+    # frame of the task as CVAT does: 7;
+    "cvat/datumaro_for_video.xml": ("cvat", 1, 7),
+    # 10 boxes on 5 frames, one of them outside: 9.
+    "cvat/dagshub_sample_video.xml": ("cvat", 1, 9),
 }
 
 CATEGORIES = ("cat", "dog", "traffic light")

@@ -1,6 +1,7 @@
 """CVAT for images 1.1 XML writer: shapes, CVAT's own mask RLE, skeletons, tags, attributes.
 
-There is no CVAT reader: the XML is checked with an independent parse (ElementTree).
+The XML is checked with an independent parse (ElementTree), not with our reader (its tests are in
+test_cvat_read.py).
 """
 
 from __future__ import annotations
@@ -38,6 +39,7 @@ from labelview.output import OutputDir
 def _write(dataset: Dataset, folder: Path, **options: object) -> tuple[ET.Element, object]:
     out = OutputDir(folder)
     # Through the registry, so the report holds what `holds` leaves out too.
+    options.setdefault("mode", "images")  # these tests are about CVAT for images
     report = formats.write("cvat", dataset, out, cvat.CvatOptions(**options), WriteContext())
     out.commit()
     return ET.parse(folder / "annotations.xml").getroot(), report
@@ -53,13 +55,15 @@ def _dataset(*objects: ObjectLabel, width: int = 10, height: int = 8) -> Dataset
     return dataset
 
 
-def test_detect_never_claims_a_file(tmp_path: Path) -> None:
+def test_detect_claims_cvat_xml_only(tmp_path: Path) -> None:
     path = tmp_path / "annotations.xml"
     path.write_text("<annotations><version>1.1</version></annotations>")
-    verdict = cvat.FORMAT.detect(Probe.of(path))
-    assert verdict.confidence == Confidence.NO
-    assert "written" in verdict.reason
-    assert not cvat.FORMAT.readable
+    assert cvat.FORMAT.detect(Probe.of(path)).confidence == Confidence.CERTAIN
+    voc = tmp_path / "a.xml"
+    voc.write_text("<annotation><object><name>a</name></object></annotation>")
+    assert cvat.FORMAT.detect(Probe.of(voc)).confidence == Confidence.NO
+    assert "CVAT" in cvat.FORMAT.detect(Probe.of(path)).reason
+    assert cvat.FORMAT.readable
     assert cvat.FORMAT.writable
 
 
@@ -86,20 +90,21 @@ def test_simple_shapes_exact_coordinates(tmp_path: Path) -> None:
     )
     box = root.find("image/box")
     assert box.attrib["label"] == "car"
+    # Two decimals as CVAT writes them, more where two would move the edge.
     assert (box.get("xtl"), box.get("ytl"), box.get("xbr"), box.get("ybr")) == (
-        "1.00",
+        "1.005",
         "2.00",
-        "4.50",
+        "4.505",
         "6.00",
     )
     assert box.get("source") == "auto"
     assert box.get("z_order") == "3"
-    assert box.get("occluded") == "0"
+    assert "occluded" not in box.attrib  # no occluded attribute: none written (read back: none)
     assert "rotation" not in box.attrib
     assert root.find("image/polygon").get("points") == "0.00,0.00;4.00,0.25;2.00,3.00"
     assert root.find("image/polygon").get("source") == "manual"
     assert root.find("image/polyline").get("points") == "1.00,1.00;2.00,2.50"
-    assert root.find("image/points").get("points") == "7.26,0.00"
+    assert root.find("image/points").get("points") == "7.256,0.00"
     types = {
         label.findtext("name"): label.findtext("type")
         for label in root.iterfind("meta/task/labels/label")
@@ -353,7 +358,7 @@ def test_multi_frame_item_writes_an_image_per_frame(tmp_path: Path) -> None:
     ]
     assert [len(i.findall("box")) for i in images] == [1, 1]
     assert images[1].find("box").get("xtl") == "2.00"
-    assert report.dropped["CVAT for images 1.1 XML cannot hold track ids"] == 1
+    assert report.dropped["CVAT XML 1.1 cannot hold track ids"] == 1
 
 
 def test_image_without_size_is_reported(tmp_path: Path) -> None:
@@ -533,7 +538,7 @@ def test_every_track_id_is_reported(tmp_path: Path) -> None:
     )
     root, report = _write(dataset, tmp_path)
     assert len(root.findall("image")) == 30
-    assert report.dropped["CVAT for images 1.1 XML cannot hold track ids"] == 30
+    assert report.dropped["CVAT XML 1.1 cannot hold track ids"] == 30
 
 
 def test_images_are_named_as_found_and_placed_beside_the_xml(tmp_path: Path) -> None:

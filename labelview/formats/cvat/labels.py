@@ -13,15 +13,16 @@ from labelview.model import Category, Dataset
 
 # Distinct string values up to this count make a `select` attribute; more make free `text`.
 MAX_SELECT_VALUES = 50
+# Keyed by the element written (`kinds` holds element tags).
 _LABEL_TYPES = {
     "box": "rectangle",
-    "rotated_box": "rectangle",
     "polygon": "polygon",
     "polyline": "polyline",
-    "point": "points",
+    "points": "points",
     "ellipse": "ellipse",
+    "cuboid": "cuboid",
     "mask": "mask",
-    "keypoints": "skeleton",
+    "skeleton": "skeleton",
     "tag": "tag",
 }
 # Fallback colours for categories without one (CVAT needs a colour per label).
@@ -46,6 +47,7 @@ class Label:
     name: str
     kinds: set[str] = field(default_factory=set)
     values: dict[str, list[Any]] = field(default_factory=dict)  # attribute -> distinct values
+    mutable: set[str] = field(default_factory=set)  # attributes that change along a track
     nodes: tuple[str, ...] = ()
     edges: tuple[tuple[int, int], ...] = ()
 
@@ -68,8 +70,13 @@ def labels_element(labels: dict[str, Label], dataset: Dataset) -> ET.Element:
         kind = _label_type(label.kinds)
         ET.SubElement(node, "type").text = kind
         attributes = ET.SubElement(node, "attributes")
+        category = dataset.categories.get(label.name)
+        declared = _declared(category)
+        for name, spec in declared.items():
+            attributes.append(_declared_spec(spec, name in label.mutable))
         for name, values in label.values.items():
-            attributes.append(_attribute_spec(name, values))
+            if name not in declared:
+                attributes.append(_attribute_spec(name, values, name in label.mutable))
         if kind == "skeleton":
             ET.SubElement(node, "svg").text = _skeleton_svg(label)
             for sub_index, sub_name in enumerate(label.nodes):
@@ -82,13 +89,35 @@ def labels_element(labels: dict[str, Label], dataset: Dataset) -> ET.Element:
     return element
 
 
+def _declared(category: Category | None) -> dict[str, dict[str, Any]]:
+    """Attribute definitions a CVAT read kept on the category (`extra["cvat_attributes"]`)."""
+    specs = category.extra.get("cvat_attributes") if category is not None else None
+    if not isinstance(specs, list):
+        return {}
+    return {str(s["name"]): s for s in specs if isinstance(s, dict) and s.get("name")}
+
+
+def _declared_spec(spec: dict[str, Any], mutable: bool) -> ET.Element:
+    element = ET.Element("attribute")
+    values = spec.get("values") or []
+    for tag, text in (
+        ("name", str(spec["name"])),
+        ("mutable", "True" if spec.get("mutable") or mutable else "False"),
+        ("input_type", str(spec.get("input_type") or "text")),
+        ("default_value", str(spec.get("default_value") or "")),
+        ("values", "\n".join(str(v) for v in values)),
+    ):
+        ET.SubElement(element, tag).text = text
+    return element
+
+
 def _color(category: Category | None, index: int) -> str:
     rgb = category.color if category is not None and category.color else None
     r, g, b = rgb or _PALETTE[index % len(_PALETTE)]
     return f"#{r:02x}{g:02x}{b:02x}"
 
 
-def _attribute_spec(name: str, values: list[Any]) -> ET.Element:
+def _attribute_spec(name: str, values: list[Any], mutable: bool = False) -> ET.Element:
     """An `<attribute>` declaration whose input type fits the values seen."""
     present = [v for v in values if v is not None]
     if present and all(isinstance(v, bool) for v in present):
@@ -107,7 +136,7 @@ def _attribute_spec(name: str, values: list[Any]) -> ET.Element:
     element = ET.Element("attribute")
     for tag, text in (
         ("name", name),
-        ("mutable", "False"),
+        ("mutable", "True" if mutable else "False"),
         ("input_type", input_type),
         ("default_value", default),
         ("values", "\n".join(choices)),
@@ -117,7 +146,7 @@ def _attribute_spec(name: str, values: list[Any]) -> ET.Element:
 
 
 def _label_type(kinds: set[str]) -> str:
-    if "keypoints" in kinds:
+    if "skeleton" in kinds:
         return "skeleton"
     types = {_LABEL_TYPES.get(kind, "any") for kind in kinds}
     return types.pop() if len(types) == 1 else "any"

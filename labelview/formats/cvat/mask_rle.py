@@ -9,6 +9,8 @@ from collections.abc import Iterable
 
 import numpy as np
 
+from labelview.model.geometry import MaskSource
+
 
 def mask_to_cvat_rle(mask: np.ndarray) -> tuple[list[int], int, int, int, int] | None:
     """(runs, left, top, width, height) of a bool mask in CVAT's RLE; None when it is empty."""
@@ -34,5 +36,27 @@ def cvat_rle_to_mask(
         raise ValueError(f"CVAT RLE runs sum to {sum(runs)}, expected {width * height}")
     values = np.repeat(np.arange(len(runs)) % 2 == 1, runs)
     out = np.zeros(image, dtype=bool)
-    out[top : top + height, left : left + width] = values.reshape(height, width)
+    # A box reaching past the image (a sloppy export) keeps the pixels inside it.
+    crop = values.reshape(height, width)[: max(0, image[0] - top), : max(0, image[1] - left)]
+    out[top : top + crop.shape[0], left : left + crop.shape[1]] = crop
     return out
+
+
+class CvatRle(MaskSource):
+    """A mask as CVAT's XML keeps it: runs over its own box [left, top, width, height], decoded
+    into the image on demand.
+    """
+
+    __slots__ = ("height", "left", "runs", "top", "width")
+
+    def __init__(self, runs: list[int], left: int, top: int, width: int, height: int) -> None:
+        self.runs = runs
+        self.left, self.top, self.width, self.height = left, top, width, height
+
+    def decode(self, height: int, width: int) -> np.ndarray:
+        return cvat_rle_to_mask(
+            self.runs, self.left, self.top, self.width, self.height, (height, width)
+        )
+
+    def area(self, height: int, width: int, mask: object) -> int:
+        return int(sum(self.runs[1::2]))

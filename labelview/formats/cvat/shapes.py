@@ -5,6 +5,7 @@ losses that depend on the data (empty masks, masks of another size than their im
 
 from __future__ import annotations
 
+import json
 import math
 import xml.etree.ElementTree as ET
 from typing import Any
@@ -14,6 +15,7 @@ import numpy as np
 from labelview.formats.base import WriteReport
 from labelview.formats.cvat.labels import Label
 from labelview.formats.cvat.mask_rle import mask_to_cvat_rle
+from labelview.formats.cvat.read_meta import CUBOID_NODES
 from labelview.model import (
     Box,
     Dataset,
@@ -30,9 +32,14 @@ from labelview.model.classifications import flatten
 
 
 def num(value: float) -> str:
-    """Two decimals (CVAT's own precision), without a negative zero."""
-    text = f"{float(value):.2f}"
-    return "0.00" if text == "-0.00" else text
+    """Two decimals (CVAT's own precision) when they hold the value, else up to six: rounding a
+    1394.496 px edge to 1394.50 would move it, and CVAT reads any decimal number.
+    """
+    value = float(value)
+    text = f"{value:.2f}"
+    if abs(float(text) - value) > 1e-9:
+        text = f"{value:.6f}".rstrip("0")
+    return "0.00" if text in ("-0.00", "-0.") or float(text) == 0 else text
 
 
 def attribute_text(value: Any) -> str:
@@ -42,8 +49,9 @@ def attribute_text(value: Any) -> str:
         return ""
     if isinstance(value, float) and value.is_integer():
         return str(int(value))
-    if isinstance(value, (list, tuple)):
-        return ",".join(attribute_text(v) for v in value)
+    if isinstance(value, (list, tuple, dict)):
+        # JSON text (CVAT has no multi-value attribute); our reader turns it back into the list.
+        return json.dumps(value, ensure_ascii=False, default=str)
     return str(value)
 
 
@@ -54,6 +62,21 @@ def add_attributes(element: ET.Element, values: dict[str, Any]) -> None:
 
 def _points(points: np.ndarray) -> str:
     return ";".join(f"{num(x)},{num(y)}" for x, y in points.tolist())
+
+
+def _source(obj: ObjectLabel) -> str:
+    """CVAT's source: a CVAT read keeps its own word (semi-auto, file), else auto for a model's."""
+    given = (obj.extra or {}).get("cvat_source")
+    if isinstance(given, str) and (given in ("semi-auto",)) == (obj.source == "model"):
+        return given
+    return "auto" if obj.source == "model" else "manual"
+
+
+def _cuboid(keypoints: Keypoints) -> dict[str, str]:
+    attrs = {}
+    for name, (x, y) in zip(CUBOID_NODES, keypoints.points.tolist(), strict=True):
+        attrs[f"x{name}"], attrs[f"y{name}"] = num(x), num(y)
+    return attrs
 
 
 def _rotation(attrs: dict[str, str], angle: float) -> None:
@@ -69,7 +92,15 @@ class ShapeWriter:
         self.dataset = dataset
         self.report = report
         self.labels: dict[str, Label] = {}
-        self.next_group = 1
+        # Group ids kept from a CVAT read stay; new ones (multi-part polygons) come after them.
+        self.next_group = 1 + max(
+            (
+                int(group)
+                for _, obj in dataset.objects()
+                if obj.extra and str(group := obj.extra.get("group_id", "")).isdigit()
+            ),
+            default=0,
+        )
 
     def label(self, name: str) -> Label:
         found = self.labels.get(name)
@@ -92,20 +123,21 @@ class ShapeWriter:
         if occluded is not None and not isinstance(occluded, bool):
             values["occluded"] = occluded  # not a flag: keep it as an ordinary attribute
             occluded = None
-        common = {
-            "label": obj.category,
-            "source": "auto" if obj.source == "model" else "manual",
-            "occluded": "1" if occluded else "0",
-        }
+        common = {"label": obj.category, "source": _source(obj)}
+        if occluded is not None:  # absent stays absent: read back, it would be a new value
+            common["occluded"] = "1" if occluded else "0"
         label = self.label(obj.category)
         elements = self._geometry(parent, obj, common, size, label)
         if not elements:
             return False
-        label.kinds.add(elements[0].tag if elements[0].tag == "mask" else obj.geometry.kind)
+        label.kinds.add(elements[0].tag)
         label.see(values)
         z_order = str(obj.z_order if obj.z_order is not None else 0)
+        group = (obj.extra or {}).get("group_id")
         for element in elements:
             element.set("z_order", z_order)
+            if group is not None and "group_id" not in element.attrib:
+                element.set("group_id", str(group))
             add_attributes(element, values)
         return True
 
@@ -150,9 +182,23 @@ class ShapeWriter:
                 return []
             return self._mask(parent, g.decode(), common)
         if isinstance(g, Keypoints):
+            if g.names == CUBOID_NODES:
+                return [ET.SubElement(parent, "cuboid", {**common, **_cuboid(g)})]
+            if self._plain_points(obj, g):
+                return [ET.SubElement(parent, "points", {**common, "points": _points(g.points)})]
             return [self._skeleton(parent, obj, g, common, label)]
         self.report.drop(f"{type(g).__name__} shapes (unknown to the CVAT writer)")
         return []
+
+    def _plain_points(self, obj: ObjectLabel, keypoints: Keypoints) -> bool:
+        """Unnamed, all-visible points of a label without a skeleton: one CVAT `<points>`."""
+        category = self.dataset.categories.get(obj.category)
+        return (
+            not keypoints.names
+            and (category is None or category.skeleton is None)
+            and len(keypoints.points) > 0
+            and bool((keypoints.visibility == 2).all())
+        )
 
     def _polygon(
         self,
@@ -214,8 +260,7 @@ class ShapeWriter:
         if not label.nodes:
             label.nodes = tuple(names)
             label.edges = template.edges if template is not None else ()
-        attrs = {key: value for key, value in common.items() if key != "occluded"}
-        element = ET.SubElement(parent, "skeleton", attrs)
+        element = ET.SubElement(parent, "skeleton", dict(common))
         for (x, y), visibility, name in zip(
             keypoints.points, keypoints.visibility, names, strict=True
         ):

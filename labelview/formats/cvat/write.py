@@ -16,10 +16,19 @@ import shutil
 import tempfile
 import xml.etree.ElementTree as ET
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
+
+from pydantic import Field
 
 from labelview.cancel import checked
-from labelview.formats._writing import EXACT, Holds, ImagePlacer, Picture, pictures
+from labelview.formats._writing import (
+    EXACT,
+    Holds,
+    ImagePlacer,
+    Picture,
+    is_multi_frame,
+    pictures,
+)
 from labelview.formats.base import WriteContext, WriteReport, WriterOptions
 from labelview.formats.cvat.labels import labels_element
 from labelview.formats.cvat.shapes import ShapeWriter, add_attributes
@@ -34,10 +43,19 @@ IMAGES_DIR = "images"
 class CvatOptions(WriterOptions):
     """Options of the CVAT XML writer (images: placed as images/<name as in the XML>)."""
 
+    mode: Literal["auto", "images", "video"] = Field(
+        "auto",
+        description="CVAT for images (an <image> per picture) or CVAT for video (a <track> per"
+        " object across frames); auto: video when the input has a video, or frames with"
+        " tracked objects",
+    )
+
 
 def holds(options: CvatOptions | None = None) -> Holds:
     """Every shape kind (holes as masks, parts as grouped polygons), flattened attributes, the
-    manual/auto source, z-order and item/frame answers (as `<tag>`).
+    manual/auto source and z-order; for images item/frame answers (as `<tag>`), for video track
+    ids (as `<track>`) instead. `auto` is resolved by `write` (it sets `options.mode`), so the
+    loss report describes the layout chosen.
     """
     shapes = dict.fromkeys(
         ("box", "rotated_box", "polygon", "polyline", "point", "ellipse", "keypoints", "mask"),
@@ -45,11 +63,29 @@ def holds(options: CvatOptions | None = None) -> Holds:
     )
     shapes["polygon_with_holes"] = "written as masks (CVAT polygons have no holes)"
     shapes["multipart_polygon"] = "written as one polygon per part, sharing a group_id"
+    if options is not None and options.mode == "video":
+        return Holds(shapes, frozenset({"attributes", "source", "z order", "track"}))
     return Holds(shapes, frozenset({"attributes", "source", "z order", "classifications"}))
 
 
+def chosen_mode(dataset: Dataset, options: CvatOptions) -> str:
+    """`images` or `video`: auto picks video when an item is a video, or has frames and objects
+    tracked across them (CVAT for images would drop the tracks); single images stay images.
+    """
+    if options.mode != "auto":
+        return options.mode
+    for item in dataset.items:
+        if item.kind == "video":
+            return "video"
+        if is_multi_frame(item) and any(obj.track is not None for obj in item.objects):
+            return "video"
+    return "images"
+
+
 def write(dataset: Dataset, out: OutputDir, options: CvatOptions, ctx: WriteContext) -> WriteReport:
-    """Write `dataset` as CVAT for images 1.1 `annotations.xml`, with the images beside it."""
+    """Write `dataset` as CVAT for images or for video 1.1 `annotations.xml`, with the images
+    beside it.
+    """
     report = WriteReport(format="cvat")
     out.check_free([ANNOTATIONS])
     shapes = ShapeWriter(dataset, report)
@@ -57,6 +93,9 @@ def write(dataset: Dataset, out: OutputDir, options: CvatOptions, ctx: WriteCont
     for name in checked(dataset.categories, ctx):
         shapes.label(name)
     placer = ImagePlacer(out, options.images, report)
+    options.mode = chosen_mode(dataset, options)  # holds() then describes what was written
+    if options.mode == "video":
+        return _write_video(dataset, out, shapes, placer, ctx, report)
     names = _UniqueNames(report)
     image_id = 0
     total = len(dataset.items)
@@ -89,6 +128,31 @@ def write(dataset: Dataset, out: OutputDir, options: CvatOptions, ctx: WriteCont
             stream.write(_serialise(meta, report))
             shutil.copyfileobj(spool, stream)
             stream.write(b"</annotations>\n")
+    return report
+
+
+def _write_video(
+    dataset: Dataset,
+    out: OutputDir,
+    shapes: ShapeWriter,
+    placer: ImagePlacer,
+    ctx: WriteContext,
+    report: WriteReport,
+) -> WriteReport:
+    from labelview.formats.cvat.write_video import write_tasks
+
+    meta, tracks = write_tasks(dataset, shapes, placer, ctx, report, IMAGES_DIR)
+    placer.finish()
+    ctx.check_cancelled()
+    staged, _final = out.staged_path(ANNOTATIONS)
+    with staged.open("wb") as stream:
+        stream.write(b"<?xml version='1.0' encoding='utf-8'?>\n<annotations>\n")
+        stream.write(b"  <version>1.1</version>\n")
+        stream.write(_serialise(meta, report))
+        for track in tracks:
+            stream.write(_serialise(track, report))
+        stream.write(b"</annotations>\n")
+    ctx.progress(len(dataset.items), len(dataset.items))
     return report
 
 

@@ -4,6 +4,7 @@ image, the frames of one long track), every reader, convert (nothing left behind
 
 from __future__ import annotations
 
+import copy
 import os
 import signal
 import sys
@@ -232,6 +233,20 @@ def _enlarged(fixture: str, folder: Path) -> Path:
     source = DATA / fixture
     if source.is_dir():
         return source
+    if source.suffix == ".xml":  # CVAT: its images and tracks repeated
+        from xml.etree import ElementTree
+
+        root = ElementTree.parse(source).getroot()
+        records = [child for child in root if child.tag in ("image", "track")]
+        for _ in range(300):
+            root.extend(copy.deepcopy(records))
+        path = folder / source.name
+        ElementTree.ElementTree(root).write(path, encoding="utf-8")
+        return path
+    if source.suffix in (".ndjson", ".jsonl"):  # one record per line
+        path = folder / source.name
+        path.write_text("\n".join([source.read_text("utf-8").strip()] * 300) + "\n", "utf-8")
+        return path
     data = json.loads(source.read_text("utf-8"))
     if isinstance(data, list):
         head = data[:1] if isinstance(data[0], dict) and "label_classes" in data[0] else []

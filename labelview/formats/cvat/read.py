@@ -25,6 +25,7 @@ import defusedxml.ElementTree as SafeET
 from defusedxml import DefusedXmlException
 
 from labelview import limits
+from labelview.cancel import checked
 from labelview.formats._reading import BAD_VALUE, Skip, at, describe, size
 from labelview.formats.base import ReadContext
 from labelview.formats.cvat.read_meta import (
@@ -162,14 +163,12 @@ class _Reader:
                 frames = self.named.setdefault(task.id, [])
                 frames += [int(f) for c in node if (f := c.get("frame", "")).lstrip("-").isdigit()]
         total = len(image_nodes) + len(track_nodes)
-        for index, node in enumerate(image_nodes):
+        for index, node in enumerate(checked(image_nodes, self.ctx)):
             if index % 200 == 0:
-                self.ctx.check_cancelled()
                 self.ctx.progress(index, total)
             self._image(node, at("image", index))
-        for index, node in enumerate(track_nodes):
+        for index, node in enumerate(checked(track_nodes, self.ctx)):
             if index % 50 == 0:
-                self.ctx.check_cancelled()
                 self.ctx.progress(len(image_nodes) + index, total)
             self._track(node, at("track", index))
         for video in self.videos.values():

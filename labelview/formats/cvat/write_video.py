@@ -80,7 +80,7 @@ def write_tasks(
         for picture in found:
             placer.place(picture.path, f"{images_dir}/{picture.name}")
             report.items += 1
-        _collect(task, shapes, report)
+        _collect(task, shapes, report, ctx)
         tasks.append(task)
     tracks: list[ET.Element] = []
     # One source track keeps one id in every task it is in (an export may reuse an object's id
@@ -118,13 +118,13 @@ def _stem(name: str) -> str:
     return name.rsplit(".", 1)[0] if "." in name.rsplit("/", 1)[-1] else name
 
 
-def _collect(task: _Task, shapes: ShapeWriter, report: WriteReport) -> None:
+def _collect(task: _Task, shapes: ShapeWriter, report: WriteReport, cancel=None) -> None:
     """Every object of every frame as an element of its track's series."""
     scratch = ET.Element("scratch")
-    for picture in task.pictures:
+    for picture in checked(task.pictures, cancel):
         frame = picture.frame if picture.frame is not None else task.first
         position = (frame - task.first) // task.step
-        for obj in picture.objects:
+        for obj in checked(picture.objects, cancel):
             scratch.clear()
             if not shapes.object(scratch, obj, picture.frame, picture.size):
                 continue

@@ -252,7 +252,7 @@ def _verify(
         report.findings.append(Finding("", "", None, "unreadable", str(error)))
         return
     report.findings = verify.verify(
-        dataset, written, holds, roots=roots, skipped=report.skipped
+        dataset, written, holds, roots=roots, skipped=report.skipped, reshaped=report.reshaped
     )
 
 

@@ -68,10 +68,12 @@ def verify(
     *,
     roots: Iterable[Path] = (),
     skipped: set[int] | frozenset[int] = frozenset(),
+    reshaped: set[int] | frozenset[int] = frozenset(),
 ) -> list[Finding]:
     """Every disagreement between `source` and `written` (the output read back) that the target's
     declared `holds` does not explain. `skipped`: id() of objects the writer reported it did not
-    write (WriteReport.skip).
+    write (WriteReport.skip); `reshaped`: objects whose shape it reported changed
+    (WriteReport.reshape), checked for all but their shape.
     """
     index = _NameIndex(written.items)
     findings: list[Finding] = []
@@ -101,7 +103,7 @@ def verify(
             out_item, frame = match
             candidates = out_item.objects_on(frame) if frame is not None else out_item.objects
             candidates = [obj for obj in candidates if not _empty(obj)]
-            findings.extend(_objects(picture, held, candidates, holds, tracks))
+            findings.extend(_objects(picture, held, candidates, holds, tracks, reshaped))
             if "classifications" in holds.fields and picture.frame is None:
                 given = _normal(flatten(item.classifications))
                 back = _normal(flatten(out_item.classifications))
@@ -171,6 +173,7 @@ def _objects(
     candidates: list[ObjectLabel],
     holds: Holds,
     tracks: _TrackCheck,
+    reshaped: set[int] | frozenset[int] = frozenset(),
 ) -> list[Finding]:
     findings: list[Finding] = []
     item_id = picture.item.id
@@ -208,7 +211,8 @@ def _objects(
                     f"{src.category!r} became {out.category!r}",
                 )
             )
-        moved = _moved(src, out, holds, picture.size, parts[id(src)])
+        reported = id(src) in reshaped
+        moved = "" if reported else _moved(src, out, holds, picture.size, parts[id(src)])
         if moved:
             findings.append(Finding(item_id, picture.name, src.id, "moved", moved))
         for text in _field_changes(src, out, holds, picture.frame):

@@ -16,7 +16,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from labelview.formats._reading import BAD_VALUE, Skip, at, describe, integer, sequence, text
+from labelview.formats._reading import BAD_VALUE, Skip, at, describe, integer, number, sequence, text
 from labelview.formats.base import ReadContext, load_json
 from labelview.formats.coco.attributes import read_attributes
 from labelview.formats.coco.read import _Reader
@@ -147,7 +147,7 @@ class _Segments:
         seen.add(segment_id)
         category = self.reader.category_of(segment["category_id"])
         bbox = segment.get("bbox")
-        box = self.reader.box(bbox, None) if bbox is not None else None
+        box = _box(bbox) if bbox is not None else None
         obj = ObjectLabel(category, None, str(segment_id))
         if png is not None:
             path, width, height = png
@@ -179,6 +179,16 @@ class _Segments:
             if obj.id != str(segment_id):  # attributes.object_id named the object
                 keep(obj, "id", segment_id)
         return obj
+
+
+def _box(bbox: Any) -> Box:
+    values = sequence(bbox, "bbox")
+    if len(values) != 4:
+        raise Skip(f"bbox has {len(values)} numbers, expected 4")
+    x, y, w, h = (number(value, "bbox value") for value in values)
+    if w < 0 or h < 0:
+        raise Skip(f"bbox has a negative size: {list(values)}")
+    return Box(x, y, w, h)
 
 
 def json_in(folder: Path) -> list[Path]:

@@ -94,7 +94,8 @@ def test_the_panopticapi_sample_has_50_segments_and_keeps_isthing() -> None:
     isthing = {name: cat.extra.get("isthing") for name, cat in dataset.categories.items()}
     assert len(isthing) == 133
     assert sum(value == 1 for value in isthing.values()) == 80
-    assert isthing["person"] == 1 and isthing["sky-other-merged"] == 0
+    assert isthing["person"] == 1
+    assert isthing["sky-other-merged"] == 0
     crowd = [obj for _, obj in dataset.objects() if (obj.extra or {}).get("iscrowd")]
     assert len(crowd) == 3
     assert dataset.items[0].extra["panoptic_png"] == "000000142238.png"

@@ -16,7 +16,16 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from labelview.formats._reading import BAD_VALUE, Skip, at, describe, integer, number, sequence, text
+from labelview.formats._reading import (
+    BAD_VALUE,
+    Skip,
+    at,
+    describe,
+    integer,
+    number,
+    sequence,
+    text,
+)
 from labelview.formats.base import ReadContext, load_json
 from labelview.formats.coco.attributes import read_attributes
 from labelview.formats.coco.read import _Reader
@@ -91,8 +100,8 @@ class _Segments:
         if unknown:
             item.extra["panoptic_annotation"] = unknown
         seen: set[int] = set()
-        for number, segment in enumerate(segments):
-            where = at("annotations", index, "segments_info", number)
+        for position, segment in enumerate(segments):
+            where = at("annotations", index, "segments_info", position)
             try:
                 obj = self.segment(segment, png, item, seen)
             except BAD_VALUE as error:

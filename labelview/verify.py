@@ -384,6 +384,11 @@ def _moved(
     tolerance = _tolerance(size)
     clip = _clipper(holds, size)
     if holds.shapes.get(kind) != EXACT:
+        if out.kind == "mask" and src.kind in _AREA_KINDS and len(parts) == 1 and size:
+            # Rasterised (a panoptic segment, an RLE for a polygon with holes): the pixels the
+            # source covers, which a small shape's extent does not tell.
+            iou = _pixel_iou(src, out, size)
+            return "" if iou >= MIN_IOU else f"IoU {iou:.4f} with the source's pixels"
         # Converted (written as a box, a polygon, …): the extent must survive.
         # Converted (written as a box, a rotated rectangle, a polygon…): the output must cover
         # the source's extent, and not be much bigger than it.

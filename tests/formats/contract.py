@@ -62,6 +62,10 @@ FIXTURES: dict[str, tuple[str, int, int]] = {
     # img1.xml: 3 objects (one with a bad xmin, read as a warning) and a <part>
     "voc/Annotations": ("voc", 1, 3),
     "yolo/detect_segment": ("yolo", 2, 2),
+    # Real files (provenance in coco_panoptic/README.md): segments_info entries, each id found in
+    # its PNG (PIL + numpy.unique, see test_coco_panoptic_read.py)
+    "coco_panoptic/panopticapi/panoptic_examples.json": ("coco_panoptic", 2, 50),
+    "coco_panoptic/datumaro/annotations/panoptic_val.json": ("coco_panoptic", 1, 2),
 }
 
 CATEGORIES = ("cat", "dog", "traffic light")

@@ -235,6 +235,11 @@ def write(
     out.check_free([JSON_NAME, PNG_DIR])
     writer = _Writer(dataset, options, report)  # type: ignore[arg-type]  # categories, images
     writer.from_coco = dataset.format in _PANOPTIC_SOURCES
+    if writer.from_coco:  # the categories' own keys (isthing, color…), as COCO gives them back
+        for name, entry in writer.category_entries.items():
+            category = dataset.categories.get(name)
+            if category is not None:
+                entry.update((k, v) for k, v in category.extra.items() if k not in entry)
     painter = _Painter(writer, report, ctx, dataset.format == "coco_panoptic")
     placer = ImagePlacer(out, options.images, report)
     stems = UniqueStems()

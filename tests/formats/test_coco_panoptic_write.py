@@ -306,3 +306,15 @@ def test_panopticapis_detection_format_converts_to_its_own_panoptic_pngs(samples
         pairs = set(zip(mine.ravel().tolist(), theirs.ravel().tolist(), strict=True))
         assert len(pairs) == len({a for a, _ in pairs}) == len({b for _, b in pairs})
         assert len(ann["segments_info"]) == len(ref["segments_info"])
+
+
+def test_category_ids_can_be_renumbered_from_the_command_line(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    args = ["convert", str(DATUMARO_VAL), "-o", str(out), "--to", "coco_panoptic"]
+    assert main([*args, "--option", "coco_panoptic.category_ids=0"]) == 0
+    doc = panoptic_doc(out)
+    assert [(c["id"], c["name"], c["isthing"]) for c in doc["categories"]] == [
+        (0, "a", 0),
+        (1, "b", 0),
+    ]
+    assert [s["category_id"] for s in doc["annotations"][0]["segments_info"]] == [0, 1]

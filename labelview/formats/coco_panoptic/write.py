@@ -22,7 +22,7 @@ from typing import Any, Literal
 
 import numpy as np
 import orjson
-from pydantic import Field
+from pydantic import Field, field_validator
 
 from labelview.errors import Issue
 from labelview.formats._writing import EXACT, Holds, ImagePlacer, Picture, pictures
@@ -56,6 +56,12 @@ class PanopticOptions(WriterOptions):
         " one), or renumbered from 1 or from 0 in category order",
     )
     indent: bool = Field(False, description="Indent the JSON (easier to read, about 2× bigger)")
+
+    @field_validator("category_ids", mode="before")
+    @classmethod
+    def _as_text(cls, value: Any) -> Any:
+        # `--option coco_panoptic.category_ids=1` arrives as the JSON number 1.
+        return str(value) if isinstance(value, int) and not isinstance(value, bool) else value
 
 
 def holds(options: PanopticOptions | None = None) -> Holds:

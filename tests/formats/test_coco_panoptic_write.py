@@ -318,3 +318,21 @@ def test_category_ids_can_be_renumbered_from_the_command_line(tmp_path: Path) ->
         (1, "b", 0),
     ]
     assert [s["category_id"] for s in doc["annotations"][0]["segments_info"]] == [0, 1]
+
+
+def test_a_source_png_broken_after_reading_skips_its_segments_with_a_located_issue(
+    tmp_path: Path,
+) -> None:
+    shutil.copytree(PANOPTICAPI.parent, tmp_path / "in")
+    dataset = formats.read(tmp_path / "in" / PANOPTICAPI.name)
+    broken = tmp_path / "in" / "panoptic_examples" / "000000439180.png"
+    broken.write_bytes(broken.read_bytes()[:200])  # the header stays, the pixels are gone
+    report = convert(Path("x.json"), tmp_path / "out", "coco_panoptic", dataset=dataset)
+    target = report.targets[0]
+    assert target.dropped["objects whose pixels could not be read (no segment written)"] == 32
+    assert target.objects == 18
+    assert len(report.issues) == 32
+    first = report.issues[0]
+    assert first.file == "panoptic/000000439180.png"
+    assert first.where.startswith("object ")
+    assert "000000439180.png: cannot decode the PNG" in first.message

@@ -44,6 +44,7 @@ TRIMMED = (
 )
 HIDDEN = "objects hidden entirely by objects painted over them (no segment written)"
 EMPTY = "objects with no pixel inside their image (no segment written)"
+UNREADABLE = "objects whose pixels could not be read (no segment written)"
 NO_SIZE = "objects on images without a known size (no panoptic PNG written)"
 
 
@@ -138,7 +139,8 @@ class _Painter:
 
         width, height = size
         ids = np.zeros((height, width), dtype=np.uint32)
-        order = [obj for _, obj in paint_order(picture.objects)]
+        readable = [obj for obj in picture.objects if self.readable(obj, picture, png_name)]
+        order = [obj for _, obj in paint_order(readable)]
         numbers = _SegmentIds([_wanted_id(obj, self.from_source) for obj in order])
         painted = []  # (object, segment id, own pixel count, own window)
         for obj, kept in zip(order, numbers.kept, strict=True):
@@ -162,7 +164,7 @@ class _Painter:
             if not count:
                 self.report.skip(obj, HIDDEN)
                 message = f"hidden by objects painted over it ({own:,} px)"
-                self.issue(picture, png_name, obj, segment_id, message)
+                self.issue(picture, png_name, obj, f"segment {segment_id}", message)
                 continue
             trimmed = count < own
             if trimmed:
@@ -172,7 +174,7 @@ class _Painter:
                     picture,
                     png_name,
                     obj,
-                    segment_id,
+                    f"segment {segment_id}",
                     f"lost {own - count:,} of {own:,} pixels to objects painted over it",
                 )
             bbox = _bbox(mine, window[1].start, window[0].start)
@@ -182,6 +184,20 @@ class _Painter:
         position = {id(obj): index for index, obj in enumerate(picture.objects)}
         segments.sort(key=lambda pair: position[id(pair[0])])
         return encode_ids(ids), [entry for _, entry in segments]
+
+    def readable(self, obj: ObjectLabel, picture: Picture, png_name: str) -> bool:
+        """False (reported, located) for a mask whose pixels cannot be had: its source PNG gone
+        or broken since it was read. Its area is what the paint order needs first.
+        """
+        if not isinstance(obj.geometry, Mask):
+            return True
+        try:
+            obj.geometry.area  # noqa: B018  # decodes the mask
+        except (ValueError, OSError) as error:
+            self.report.skip(obj, UNREADABLE)
+            self.issue(picture, png_name, obj, f"object {obj.id}", f"not written: {error}")
+            return False
+        return True
 
     def segment(
         self,
@@ -210,11 +226,9 @@ class _Painter:
         return entry
 
     def issue(
-        self, picture: Picture, png_name: str, obj: ObjectLabel, segment_id: int, message: str
+        self, picture: Picture, png_name: str, obj: ObjectLabel, where: str, message: str
     ) -> None:
-        self.ctx.issues.append(
-            Issue(png_name, f"segment {segment_id}", message, "warning", picture.item.id, obj.id)
-        )
+        self.ctx.issues.append(Issue(png_name, where, message, "warning", picture.item.id, obj.id))
 
 
 def _given(value: Any, computed: float) -> Any:

@@ -28,7 +28,7 @@ from labelview.errors import Issue
 from labelview.formats._writing import EXACT, Holds, ImagePlacer, Picture, pictures
 from labelview.formats.base import WriteContext, WriteReport, WriterOptions
 from labelview.formats.coco.attributes import as_given, to_attributes
-from labelview.formats.coco.write import _Ids, _integer_id, _Writer
+from labelview.formats.coco.write import _Ids, _integer_id, _wanted_ids, _Writer
 from labelview.formats.coco_panoptic.pixels import MAX_SEGMENT_ID, encode_ids
 from labelview.formats.masks import AREA_KINDS, paint_order
 from labelview.model import Dataset, Mask, ObjectLabel
@@ -111,14 +111,17 @@ def _wanted_id(obj: ObjectLabel, from_source: bool) -> int | None:
     return _integer_id(given) if given is not None else _integer_id(obj.id)
 
 
-def _bbox(window: np.ndarray, x0: int, y0: int) -> list[float]:
+def _bbox(window: np.ndarray, x0: int, y0: int) -> list[int]:
+    """x, y, w, h of the set pixels of `window` (placed at x0, y0): whole pixels, as panopticapi
+    writes them.
+    """
     rows = np.flatnonzero(window.any(axis=1))
     cols = np.flatnonzero(window.any(axis=0))
     return [
-        float(x0 + cols[0]),
-        float(y0 + rows[0]),
-        float(cols[-1] - cols[0] + 1),
-        float(rows[-1] - rows[0] + 1),
+        int(x0 + cols[0]),
+        int(y0 + rows[0]),
+        int(cols[-1] - cols[0] + 1),
+        int(rows[-1] - rows[0] + 1),
     ]
 
 
@@ -203,7 +206,7 @@ class _Painter:
         self,
         obj: ObjectLabel,
         segment_id: int,
-        bbox: list[float],
+        bbox: list[int],
         area: int,
         picture: Picture,
         trimmed: bool,
@@ -264,7 +267,7 @@ def write(
     placer = ImagePlacer(out, options.images, report)
     stems = UniqueStems()
     every = [(item, pictures(item, ctx.image_roots)) for item in dataset.items]
-    images = _Ids({v for item, shown in every if len(shown) == 1 and (v := _integer_id(item.id))})
+    images = _Ids(_wanted_ids(every)[0])  # the source's image ids, as COCO keeps them
     annotations = []
     total = len(every)
     for number, (item, shown) in enumerate(every):

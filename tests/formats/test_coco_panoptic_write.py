@@ -336,3 +336,34 @@ def test_a_source_png_broken_after_reading_skips_its_segments_with_a_located_iss
     assert first.file == "panoptic/000000439180.png"
     assert first.where.startswith("object ")
     assert "000000439180.png: cannot decode the PNG" in first.message
+
+
+def test_every_frame_of_a_video_gets_its_png_and_image_id_0_is_kept(tmp_path: Path) -> None:
+    from labelview.model import Frame
+
+    dataset = _square_items(None, None)
+    dataset.items[0].id = "0"
+    video = Item(id="v", name="clip.mp4", kind="video", width=12, height=10)
+    video.frames = [Frame(index=0), Frame(index=3)]
+    video.objects = [
+        ObjectLabel("cat", Box(1, 1, 4, 4), "1", frame=0, track="t1"),
+        ObjectLabel("cat", Box(2, 2, 4, 4), "1", frame=3, track="t1"),
+    ]
+    dataset.items.append(video)
+    out = tmp_path / "out"
+    report = convert(Path("x.json"), out, "coco_panoptic", dataset=dataset, verify=True)
+    assert report.targets[0].findings == []
+    doc = panoptic_doc(tmp_path / "out")
+    assert [(image["id"], image["file_name"]) for image in doc["images"]] == [
+        (0, "a.png"),
+        (1, "clip/000000.jpg"),
+        (2, "clip/000003.jpg"),
+    ]
+    assert [ann["file_name"] for ann in doc["annotations"]] == [
+        "a.png",
+        "clip/000000.png",
+        "clip/000003.png",
+    ]
+    assert (tmp_path / "out" / "panoptic" / "clip" / "000003.png").is_file()
+    back = formats.read(tmp_path / "out")
+    assert [obj.track for obj in back.items[1].objects + back.items[2].objects] == ["t1", "t1"]

@@ -43,7 +43,8 @@ from labelview.model.geometry import make_part
 DATA = Path(__file__).parent.parent / "data"
 
 # Fixture → (format, items, objects), counted independently of our readers (by hand or with a
-# plain JSON/XML/text count noted beside each). Every file named here is hand-made for the tests.
+# plain JSON/XML/text count noted beside each). The files are hand-made for the tests, but for
+# the real ones marked below.
 FIXTURES: dict[str, tuple[str, int, int]] = {
     # 3 images, 9 annotations (one object per annotation, keypoints included)
     "coco/instances.json": ("coco", 3, 9),

@@ -15,6 +15,7 @@ from pathlib import Path
 import numpy as np
 
 from labelview import limits
+from labelview.model import LazyMask, Mask
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 MAX_SEGMENT_ID = 256**3 - 1
@@ -122,3 +123,33 @@ class SegmentPixels:
 
     def __call__(self) -> np.ndarray:
         return ID_CACHE.get(self.path) == self.segment_id
+
+
+class SegmentMask(LazyMask):
+    """A segment's pixels, decoded on demand; area and bbox counted on the decoded pixels (the
+    RLE fallbacks of MaskSource cost a Python loop per run).
+    """
+
+    __slots__ = ()
+
+    def area(self, height: int, width: int, mask: Mask) -> int:
+        return int(np.count_nonzero(self.decode(height, width)))
+
+    def bbox(self, height: int, width: int, mask: Mask) -> tuple[float, float, float, float]:
+        pixels = self.decode(height, width)
+        rows = np.flatnonzero(pixels.any(axis=1))
+        if not rows.size:
+            return 0.0, 0.0, 0.0, 0.0
+        cols = np.flatnonzero(pixels.any(axis=0))
+        return (
+            float(cols[0]),
+            float(rows[0]),
+            float(cols[-1] - cols[0] + 1),
+            float(rows[-1] - rows[0] + 1),
+        )
+
+
+def segment_mask(path: Path, segment_id: int, width: int, height: int) -> Mask:
+    """The lazily decoded Mask of segment `segment_id` of the PNG at `path`."""
+    source = SegmentMask(SegmentPixels(path, segment_id), f"{path.name} id {segment_id}")
+    return Mask(height, width, source)

@@ -33,10 +33,10 @@ from labelview.formats.coco.read_shapes import keep
 from labelview.formats.coco_panoptic.pixels import (
     MAX_SEGMENT_ID,
     PanopticPngError,
-    SegmentPixels,
     png_header,
+    segment_mask,
 )
-from labelview.model import Box, Dataset, Item, LazyMask, Mask, ObjectLabel
+from labelview.model import Box, Dataset, Item, ObjectLabel
 
 _SEGMENT_KEYS = frozenset({"id", "category_id", "bbox", "area", "iscrowd", "attributes", "score"})
 _ANNOTATION_KEYS = frozenset({"image_id", "file_name", "segments_info"})
@@ -160,8 +160,7 @@ class _Segments:
         obj = ObjectLabel(category, None, str(segment_id))
         if png is not None:
             path, width, height = png
-            loader = SegmentPixels(path, segment_id)
-            obj.geometry = Mask(height, width, LazyMask(loader, f"{path.name} id {segment_id}"))
+            obj.geometry = segment_mask(path, segment_id, width, height)
         elif box is not None:
             obj.geometry = box
         else:

@@ -315,7 +315,13 @@ def _verify(
         report.findings.append(Finding("", "", None, "unreadable", str(error)))
         return
     report.findings = verify.verify(
-        dataset, written, holds, roots=roots, skipped=report.skipped, cancel=control
+        dataset,
+        written,
+        holds,
+        roots=roots,
+        skipped=report.skipped,
+        reshaped=report.reshaped,
+        cancel=control,
     )
 
 

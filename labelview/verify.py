@@ -69,11 +69,14 @@ def verify(
     *,
     roots: Iterable[Path] = (),
     skipped: set[int] | frozenset[int] = frozenset(),
+    reshaped: set[int] | frozenset[int] = frozenset(),
     cancel: Any = None,
 ) -> list[Finding]:
     """Every disagreement between `source` and `written` (the output read back) that the target's
     declared `holds` does not explain. `skipped`: id() of objects the writer reported it did not
-    write (WriteReport.skip). `cancel`: as for `labelview.cancel.checked`.
+    write (WriteReport.skip); `reshaped`: objects whose shape it reported changed
+    (WriteReport.reshape), checked for all but their shape. `cancel`: as for
+    `labelview.cancel.checked`.
     """
     index = _NameIndex(checked(written.items, cancel))
     findings: list[Finding] = []
@@ -103,7 +106,7 @@ def verify(
             out_item, frame = match
             candidates = out_item.objects_on(frame) if frame is not None else out_item.objects
             candidates = [obj for obj in candidates if not _empty(obj)]
-            findings.extend(_objects(picture, held, candidates, holds, tracks, cancel))
+            findings.extend(_objects(picture, held, candidates, holds, tracks, reshaped, cancel))
             if "classifications" in holds.fields and picture.frame is None:
                 given = _normal(flatten(item.classifications))
                 back = _normal(flatten(out_item.classifications))
@@ -173,6 +176,7 @@ def _objects(
     candidates: list[ObjectLabel],
     holds: Holds,
     tracks: _TrackCheck,
+    reshaped: set[int] | frozenset[int] = frozenset(),
     cancel: Any = None,
 ) -> list[Finding]:
     findings: list[Finding] = []
@@ -211,7 +215,8 @@ def _objects(
                     f"{src.category!r} became {out.category!r}",
                 )
             )
-        moved = _moved(src, out, holds, picture.size, parts[id(src)])
+        reported = id(src) in reshaped
+        moved = "" if reported else _moved(src, out, holds, picture.size, parts[id(src)])
         if moved:
             findings.append(Finding(item_id, picture.name, src.id, "moved", moved))
         for text in _field_changes(src, out, holds, picture.frame):
@@ -383,6 +388,11 @@ def _moved(
     tolerance = _tolerance(size)
     clip = _clipper(holds, size)
     if holds.shapes.get(kind) != EXACT:
+        if out.kind == "mask" and src.kind in _AREA_KINDS and len(parts) == 1 and size:
+            # Rasterised (a panoptic segment, an RLE for a polygon with holes): the pixels the
+            # source covers, which a small shape's extent does not tell.
+            iou = _pixel_iou(src, out, size)
+            return "" if iou >= MIN_IOU else f"IoU {iou:.4f} with the source's pixels"
         # Converted (written as a box, a polygon, …): the extent must survive.
         # Converted (written as a box, a rotated rectangle, a polygon…): the output must cover
         # the source's extent, and not be much bigger than it.

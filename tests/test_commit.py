@@ -37,8 +37,14 @@ def _coco(folder: Path, images: dict[str, tuple[int, int, int, int]]) -> Path:
     for index, (name, box) in enumerate(images.items(), 1):
         doc["images"].append({"id": index, "file_name": name, "width": 64, "height": 48})
         doc["annotations"].append(
-            {"id": index, "image_id": index, "category_id": 1, "bbox": list(box), "area": 4,
-             "iscrowd": 0}
+            {
+                "id": index,
+                "image_id": index,
+                "category_id": 1,
+                "bbox": list(box),
+                "area": 4,
+                "iscrowd": 0,
+            }
         )
         (folder / name).write_bytes(f"fake image {name}".encode())
     path = folder / "export.json"
@@ -238,8 +244,19 @@ def test_a_force_commit_failing_at_any_rename_leaves_the_old_set_whole(
 
         monkeypatch.setattr(os, "rename", rename)
         code = main(
-            ["convert", str(scene["new_source"]), "--to", TARGETS[0], "--to", TARGETS[1],
-             "-o", str(out), "--force", "--json-report", str(out / "report.json")]
+            [
+                "convert",
+                str(scene["new_source"]),
+                "--to",
+                TARGETS[0],
+                "--to",
+                TARGETS[1],
+                "-o",
+                str(out),
+                "--force",
+                "--json-report",
+                str(out / "report.json"),
+            ]
         )
         monkeypatch.setattr(os, "rename", real_rename)
         err = capsys.readouterr().err

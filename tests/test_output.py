@@ -164,6 +164,7 @@ def test_a_symlink_inside_the_output_folder_is_never_followed(tmp_path) -> None:
     out = tmp_path / "out"
     out.mkdir()
     (out / "labels").symlink_to(elsewhere, target_is_directory=True)
+
     def write_through_the_link(overwrite: bool) -> None:
         output = OutputDir(out, overwrite=overwrite)
         try:
@@ -190,8 +191,14 @@ def _coco_source(folder: Path, names: list[str]) -> Path:
             {"id": i, "file_name": name, "width": 8, "height": 6} for i, name in enumerate(names, 1)
         ],
         "annotations": [
-            {"id": i, "image_id": i, "category_id": 1, "bbox": [1, 1, 2, 2], "area": 4,
-             "iscrowd": 0}
+            {
+                "id": i,
+                "image_id": i,
+                "category_id": 1,
+                "bbox": [1, 1, 2, 2],
+                "area": 4,
+                "iscrowd": 0,
+            }
             for i in range(1, len(names) + 1)
         ],
         "categories": [{"id": 1, "name": "car"}],
@@ -315,9 +322,7 @@ UNSAFE_NAMES = ["a\nb.jpg", "CON.jpg", "x" * 300 + ".jpg", "dots... ", "x\ud800y
 
 
 @pytest.mark.parametrize("target", ["yolo", "coco", "voc", "labelme", "cvat", "masks"])
-def test_every_writer_makes_unsafe_names_safe_and_reports_each(
-    tmp_path: Path, target: str
-) -> None:
+def test_every_writer_makes_unsafe_names_safe_and_reports_each(tmp_path: Path, target: str) -> None:
     from labelview.convert import convert
     from labelview.model import Box, Dataset, Item, ObjectLabel
 

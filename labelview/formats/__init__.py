@@ -13,6 +13,7 @@ from labelview.errors import FormatError
 from labelview.formats import (
     ango,
     coco,
+    coco_panoptic,
     cvat,
     datagym,
     dataloop,
@@ -50,6 +51,7 @@ _MODULES = (
     dataloop,
     segments,
     datagym,
+    coco_panoptic,
     coco,
     yolo,
     voc,

@@ -43,7 +43,8 @@ from labelview.model.geometry import make_part
 DATA = Path(__file__).parent.parent / "data"
 
 # Fixture → (format, items, objects), counted independently of our readers (by hand or with a
-# plain JSON/XML/text count noted beside each). Every file named here is hand-made for the tests.
+# plain JSON/XML/text count noted beside each). The files are hand-made for the tests, but for
+# the real ones marked below.
 FIXTURES: dict[str, tuple[str, int, int]] = {
     # 3 images, 9 annotations (one object per annotation, keypoints included)
     "coco/instances.json": ("coco", 3, 9),
@@ -69,6 +70,10 @@ FIXTURES: dict[str, tuple[str, int, int]] = {
     "cvat/datumaro_for_video.xml": ("cvat", 1, 7),
     # 10 boxes on 5 frames, one of them outside: 9.
     "cvat/dagshub_sample_video.xml": ("cvat", 1, 9),
+    # Real files (provenance in coco_panoptic/README.md): segments_info entries, each id found in
+    # its PNG (PIL + numpy.unique, see test_coco_panoptic_read.py)
+    "coco_panoptic/panopticapi/panoptic_examples.json": ("coco_panoptic", 2, 50),
+    "coco_panoptic/datumaro/annotations/panoptic_val.json": ("coco_panoptic", 1, 2),
 }
 
 CATEGORIES = ("cat", "dog", "traffic light")

@@ -58,6 +58,9 @@ def detect(probe: Probe) -> Detection:
     top, nested, list_keys = _keys_by_depth(head)
     keys = set(top)
     if start == "{":
+        panoptic = panoptic_evidence(probe, keys, nested)
+        if panoptic:
+            return Detection(Confidence.WEAK, f"COCO keys, but {panoptic} (coco_panoptic reads it)")
         if {"annotations", "images", "categories"} <= keys:
             return Detection(Confidence.CERTAIN, "top-level images, annotations and categories")
         if {"images", "categories"} <= keys:
@@ -81,6 +84,26 @@ def detect(probe: Probe) -> Detection:
     if probe.suffix == ".json":
         return Detection(Confidence.WEAK, ".json without COCO's top-level keys")
     return no("no COCO keys")
+
+
+def panoptic_evidence(probe: Probe, keys: set[str], nested: dict[str, set[str]]) -> str:
+    """Why a COCO-shaped JSON object is a COCO panoptic file ('' when nothing says so).
+
+    `segments_info` in annotations[] decides. A big file's head often ends inside images[], so
+    the signs around it count too: `isthing` categories, or — with no instance annotation keys
+    seen — a folder named like the file beside it (COCO's and Datumaro's layout for the PNGs).
+    """
+    annotations = nested.get("annotations", set())
+    if "segments_info" in annotations:
+        return "annotations[] have segments_info (a COCO panoptic file)"
+    if annotations & {"segmentation", "bbox", "keypoints"} or "images" not in keys:
+        return ""
+    if "isthing" in nested.get("categories", set()):
+        return "categories[] have isthing (a COCO panoptic file)"
+    folder = probe.path.with_suffix("")
+    if "panoptic" in probe.path.name.lower() and folder.is_dir():
+        return f"a panoptic JSON with its PNG folder {folder.name}/ beside it"
+    return ""
 
 
 _TOP_KEYS = frozenset({"info", "licenses", "images", "annotations", "categories", "type"})

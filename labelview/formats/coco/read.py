@@ -428,7 +428,8 @@ def _panoptic(reader: _Reader, annotations: list) -> None:
     ctx = reader.ctx
     ctx.warn(
         "annotations",
-        "COCO panoptic: segments read as boxes (the panoptic PNG masks are not read)",
+        "COCO panoptic read as COCO: segments read as boxes (--from coco_panoptic reads their"
+        " PNG masks)",
     )
     for index, ann in enumerate(checked(annotations, ctx)):
         try:

@@ -16,6 +16,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from labelview.cancel import checked
 from labelview.formats._reading import (
     BAD_VALUE,
     Skip,
@@ -40,7 +41,7 @@ from labelview.model import Box, Dataset, Item, ObjectLabel
 
 _SEGMENT_KEYS = frozenset({"id", "category_id", "bbox", "area", "iscrowd", "attributes", "score"})
 _ANNOTATION_KEYS = frozenset({"image_id", "file_name", "segments_info"})
-_CHUNK = 1024
+_CHUNK = 64  # annotations between progress reports: one per image, each with its PNG
 
 
 def png_folder(path: Path, ctx: ReadContext) -> Path:
@@ -76,9 +77,8 @@ class _Segments:
                 " --read-option panoptic_dir=DIR): segments read as their boxes",
             )
         total = len(raw)
-        for index, ann in enumerate(raw):
+        for index, ann in enumerate(checked(raw, self.ctx)):
             if not index % _CHUNK:
-                self.ctx.check_cancelled()
                 self.ctx.progress(index, total)
             try:
                 self.annotation(ann, index)
@@ -100,7 +100,7 @@ class _Segments:
         if unknown:
             item.extra["panoptic_annotation"] = unknown
         seen: set[int] = set()
-        for position, segment in enumerate(segments):
+        for position, segment in enumerate(checked(segments, self.ctx)):
             where = at("annotations", index, "segments_info", position)
             try:
                 obj = self.segment(segment, png, item, seen)

@@ -24,6 +24,7 @@ import numpy as np
 import orjson
 from pydantic import Field, field_validator
 
+from labelview.cancel import checked
 from labelview.errors import Issue
 from labelview.formats._writing import EXACT, Holds, ImagePlacer, Picture, pictures
 from labelview.formats.base import WriteContext, WriteReport, WriterOptions
@@ -142,11 +143,15 @@ class _Painter:
 
         width, height = size
         ids = np.zeros((height, width), dtype=np.uint32)
-        readable = [obj for obj in picture.objects if self.readable(obj, picture, png_name)]
-        order = [obj for _, obj in paint_order(readable)]
+        readable = [
+            obj
+            for obj in checked(picture.objects, self.ctx)
+            if self.readable(obj, picture, png_name)
+        ]
+        order = [obj for _, obj in paint_order(readable, self.ctx)]
         numbers = _SegmentIds([_wanted_id(obj, self.from_source) for obj in order])
         painted = []  # (object, segment id, own pixel count, own window)
-        for obj, kept in zip(order, numbers.kept, strict=True):
+        for obj, kept in checked(zip(order, numbers.kept, strict=True), self.ctx):
             geometry = obj.geometry
             if isinstance(geometry, Mask) and (geometry.height, geometry.width) != (height, width):
                 self.report.drop("masks whose size differs from their image (cropped or padded)")
@@ -161,7 +166,7 @@ class _Painter:
             ids[pixels] = segment_id
             painted.append((obj, segment_id, int(np.count_nonzero(pixels[window])), window))
         segments = []
-        for obj, segment_id, own, window in painted:
+        for obj, segment_id, own, window in checked(painted, self.ctx):
             mine = ids[window] == segment_id
             count = int(np.count_nonzero(mine))
             if not count:
@@ -266,15 +271,18 @@ def write(
     painter = _Painter(writer, report, ctx, dataset.format == "coco_panoptic")
     placer = ImagePlacer(out, options.images, report)
     stems = UniqueStems()
-    every = [(item, pictures(item, ctx.image_roots)) for item in dataset.items]
-    images = _Ids(_wanted_ids(every)[0])  # the source's image ids, as COCO keeps them
+    every = [
+        (item, pictures(item, ctx.image_roots, report, cancel=ctx))
+        for item in checked(dataset.items, ctx)
+    ]
+    images = _Ids(_wanted_ids(every, ctx)[0])  # the source's image ids, as COCO keeps them
     annotations = []
     total = len(every)
-    for number, (item, shown) in enumerate(every):
+    for number, (item, shown) in enumerate(checked(every, ctx)):
         if not number % 64:
             ctx.check_cancelled()
             ctx.progress(number, total)
-        for picture in shown:
+        for picture in checked(shown, ctx):
             if picture.size is None and picture.path is not None:
                 picture.width, picture.height = image_size(picture.path) or (None, None)
             image_id = images.take(item.id if picture.frame is None else None)

@@ -17,6 +17,8 @@ from labelview.formats import (
     datagym,
     dataloop,
     encord,
+    label_studio,
+    labelbox,
     labelme,
     masks,
     segments,
@@ -56,6 +58,8 @@ _MODULES = (
     labelme,
     cvat,
     masks,
+    label_studio,
+    labelbox,
 )
 FORMATS: dict[str, Format] = {module.FORMAT.name: module.FORMAT for module in _MODULES}
 

@@ -72,6 +72,12 @@ def writers() -> list[Format]:
     return [fmt for fmt in FORMATS.values() if fmt.writable]
 
 
+def open_filter() -> str:
+    """The file-dialog filter of every readable format's suffixes: `Exports (*.json …);;All (*)`."""
+    suffixes = sorted({suffix for fmt in readers() for suffix in fmt.suffixes})
+    return f"Exports ({' '.join('*' + suffix for suffix in suffixes)});;All (*)"
+
+
 def get(name: str) -> Format:
     """The format called `name`; a LabelviewError listing the known names otherwise."""
     try:

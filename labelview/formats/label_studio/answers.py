@@ -21,8 +21,21 @@ _VALUE_KEYS = {
 }
 # A region's position, repeated in the value of a per-region answer: not part of the answer.
 _POSITION_KEYS = frozenset(
-    {"x", "y", "width", "height", "rotation", "points", "radiusX", "radiusY", "rle", "format",
-     "start", "end", "closed"}
+    {
+        "x",
+        "y",
+        "width",
+        "height",
+        "rotation",
+        "points",
+        "radiusX",
+        "radiusY",
+        "rle",
+        "format",
+        "start",
+        "end",
+        "closed",
+    }
 )
 
 
@@ -39,8 +52,10 @@ def answer_value(kind: str, value: Any) -> Any:
         return rest if len(rest) != 1 else next(iter(rest.values()))
     raw = take(value, key)
     if kind == "taxonomy" and isinstance(raw, list):
-        raw = ["/".join(str(part) for part in path) if isinstance(path, list) else str(path)
-               for path in raw]
+        raw = [
+            "/".join(str(part) for part in path) if isinstance(path, list) else str(path)
+            for path in raw
+        ]
     if isinstance(raw, list) and len(raw) == 1 and kind in ("choices", "taxonomy", "textarea"):
         return raw[0]
     return raw

@@ -10,11 +10,17 @@ from labelview.formats.base import Confidence, Detection, Probe, no
 # `predictions`, and each result's control and object tag names.
 _KEY = re.compile(
     r'"(data|annotations|completions|predictions|result|from_name|to_name|original_width|'
-    r'was_cancelled|lead_time|completed_by|annotation_id|annotator|model_version|'
-    r'rectanglelabels|polygonlabels|keypointlabels|brushlabels|ellipselabels|choices|'
+    r"was_cancelled|lead_time|completed_by|annotation_id|annotator|model_version|"
+    r"rectanglelabels|polygonlabels|keypointlabels|brushlabels|ellipselabels|choices|"
     r'total_annotations|inner_id)"\s*:'
 )
-_REGION_KEYS = {"rectanglelabels", "polygonlabels", "keypointlabels", "brushlabels", "ellipselabels"}
+_REGION_KEYS = {
+    "rectanglelabels",
+    "polygonlabels",
+    "keypointlabels",
+    "brushlabels",
+    "ellipselabels",
+}
 
 
 def detect(probe: Probe) -> Detection:
@@ -38,5 +44,7 @@ def detect(probe: Probe) -> Detection:
             return Detection(Confidence.CERTAIN, "Label Studio JSON-MIN (annotator, annotation_id)")
         return Detection(Confidence.LIKELY, "records with annotator and annotation_id (JSON-MIN)")
     if has_tasks:
-        return Detection(Confidence.WEAK, "'data' with annotations, but no Label Studio results seen")
+        return Detection(
+            Confidence.WEAK, "'data' with annotations, but no Label Studio results seen"
+        )
     return Detection(Confidence.WEAK, ".json without Label Studio task keys")

@@ -77,10 +77,8 @@ def display_name(reference: str) -> str:
 
 def candidates(reference: str) -> list[str]:
     """The names to look an image up by, most specific first."""
-    found = [reference]
     local = _local_file(reference)
-    if local:
-        found.append(local)
+    found = [local, reference] if local else [reference]
     name = reference_parts(reference).name
     if reference.startswith("/data/upload/"):
         found.append(unquote(reference[len("/data/upload/") :]))

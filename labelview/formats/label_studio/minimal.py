@@ -16,8 +16,15 @@ from labelview.formats.base import ReadContext
 from labelview.formats.label_studio import media
 from labelview.model import Answer, Dataset, StageEvent
 
-_RECORD_KEYS = ("id", "annotator", "annotation_id", "created_at", "updated_at", "lead_time",
-                "agreement")
+_RECORD_KEYS = (
+    "id",
+    "annotator",
+    "annotation_id",
+    "created_at",
+    "updated_at",
+    "lead_time",
+    "agreement",
+)
 
 
 def is_minimal(records: list) -> bool:
@@ -71,8 +78,10 @@ def _record(reader: Any, where: str, record: dict, index: int) -> None:
     for key, value in record.items():
         if key in _RECORD_KEYS:
             continue
-        if isinstance(value, list) and value and all(
-            isinstance(v, dict) and _region_type(v) for v in value
+        if (
+            isinstance(value, list)
+            and value
+            and all(isinstance(v, dict) and _region_type(v) for v in value)
         ):
             controls[key] = value
         elif media.image_urls(value) is not None and not controls.get(key):
@@ -88,16 +97,26 @@ def _record(reader: Any, where: str, record: dict, index: int) -> None:
     for name, value in controls.items():
         if isinstance(value, list) and value and all(isinstance(v, dict) for v in value):
             for region in value:
-                result = {k: region[k] for k in ("original_width", "original_height",
-                                                    "image_rotation") if k in region}
+                result = {
+                    k: region[k]
+                    for k in ("original_width", "original_height", "image_rotation")
+                    if k in region
+                }
                 result.update({"from_name": name, "type": _region_type(region), "value": region})
                 results.append(result)
         else:
             answers.append(Answer(name, value, source="manual", answered_by=who))
     reader.sizes(where, item, results)
-    reader.results(where, results, item, source="manual", who=who,
-                   when=record.get("created_at"), confidence=None,
-                   tag={"annotation": record.get("annotation_id")})
+    reader.results(
+        where,
+        results,
+        item,
+        source="manual",
+        who=who,
+        when=record.get("created_at"),
+        confidence=None,
+        tag={"annotation": record.get("annotation_id")},
+    )
     item.classifications.extend(answers)
     lead_time = record.get("lead_time")
     item.history.append(
@@ -107,8 +126,9 @@ def _record(reader: Any, where: str, record: dict, index: int) -> None:
             action="submitted",
             at=record.get("created_at") if isinstance(record.get("created_at"), str) else None,
             duration=float(lead_time) if isinstance(lead_time, int | float) else None,
-            extra={k: record[k] for k in ("annotation_id", "updated_at", "agreement")
-                   if k in record},
+            extra={
+                k: record[k] for k in ("annotation_id", "updated_at", "agreement") if k in record
+            },
         )
     )
     item.labeler = who

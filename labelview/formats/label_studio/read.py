@@ -27,11 +27,26 @@ _PROGRESS_EVERY = 200
 _TRAILING_INDEX = re.compile(r"_(\d+)$")
 # Result types whose regions have no image shape we draw (text spans, audio and video regions).
 _UNDRAWN = frozenset(
-    {"labels", "hypertextlabels", "paragraphlabels", "timeserieslabels", "videorectangle",
-     "timelinelabels"}
+    {
+        "labels",
+        "hypertextlabels",
+        "paragraphlabels",
+        "timeserieslabels",
+        "videorectangle",
+        "timelinelabels",
+    }
 )
-_RESULT_FIELDS = ("from_name", "to_name", "type", "origin", "readonly", "hidden", "parentID",
-                  "image_rotation", "item_index")
+_RESULT_FIELDS = (
+    "from_name",
+    "to_name",
+    "type",
+    "origin",
+    "readonly",
+    "hidden",
+    "parentID",
+    "image_rotation",
+    "item_index",
+)
 
 
 def read(path: Path, ctx: ReadContext) -> Dataset:
@@ -151,14 +166,16 @@ class TaskReader:
         elif isinstance(data[key], list):
             item = Item(id=item_id, name=media.display_name(urls[0]), kind="group", image=urls[0])
             item.frames = [
-                Frame(index=i, image=url, name=media.display_name(url),
-                      image_path=self._locate(url))
+                Frame(
+                    index=i, image=url, name=media.display_name(url), image_path=self._locate(url)
+                )
                 for i, url in enumerate(urls)
             ]
         else:
             url = urls[0]
-            item = Item(id=item_id, name=media.display_name(url), image=url,
-                        image_path=self._locate(url))
+            item = Item(
+                id=item_id, name=media.display_name(url), image=url, image_path=self._locate(url)
+            )
         item.extra["data"] = {k: v for k, v in data.items() if k != key}
         if key:
             item.extra["image_key"] = key
@@ -190,8 +207,11 @@ class TaskReader:
         self.object_ids = set()
         self.sizes(where, item, results)
         item.extra.update(
-            {k: v for k, v in task.items() if k not in ("data", "annotations", "completions",
-                                                          "predictions")}
+            {
+                k: v
+                for k, v in task.items()
+                if k not in ("data", "annotations", "completions", "predictions")
+            }
         )
         key = "annotations" if "annotations" in task else "completions"
         done = cancelled = 0
@@ -268,8 +288,9 @@ class TaskReader:
         who = person(entry.get("completed_by"))
         cancelled = bool(entry.get("was_cancelled") or entry.get("skipped"))
         results = entry.get("result") or []
-        extra = {k: entry[k] for k in ("id", "ground_truth", "updated_at", "result_count")
-                 if k in entry}
+        extra = {
+            k: entry[k] for k in ("id", "ground_truth", "updated_at", "result_count") if k in entry
+        }
         lead_time = entry.get("lead_time")
         item.history.append(
             StageEvent(
@@ -284,7 +305,8 @@ class TaskReader:
         if cancelled:
             if results:
                 self.warn(
-                    "cancelled annotation", where,
+                    "cancelled annotation",
+                    where,
                     f"cancelled annotation with {len(results)} results: not shown",
                     item=item.id,
                 )
@@ -292,8 +314,16 @@ class TaskReader:
         if item.labeler is None:
             item.labeler = who
         tag = {"annotation": entry.get("id")}
-        self.results(at(where, "result"), results, item, source="manual", who=who,
-                     when=entry.get("created_at"), confidence=None, tag=tag)
+        self.results(
+            at(where, "result"),
+            results,
+            item,
+            source="manual",
+            who=who,
+            when=entry.get("created_at"),
+            confidence=None,
+            tag=tag,
+        )
         return True
 
     def prediction(self, where: str, entry: dict, item: Item) -> None:
@@ -314,8 +344,16 @@ class TaskReader:
             )
         )
         tag = {"prediction": entry.get("id"), "model_version": model}
-        self.results(at(where, "result"), entry.get("result") or [], item, source="model",
-                     who=None, when=entry.get("created_at"), confidence=score, tag=tag)
+        self.results(
+            at(where, "result"),
+            entry.get("result") or [],
+            item,
+            source="model",
+            who=None,
+            when=entry.get("created_at"),
+            confidence=score,
+            tag=tag,
+        )
 
     def results(
         self,
@@ -344,8 +382,9 @@ class TaskReader:
         for index, result in enumerate(results):
             here = at(where, index)
             if not isinstance(result, dict):
-                self.warn("result not an object", here, "result is not an object; skipped",
-                          item=item.id)
+                self.warn(
+                    "result not an object", here, "result is not an object; skipped", item=item.id
+                )
                 continue
             kind = str(result.get("type") or "").lower()
             if kind not in REGION_TYPES:
@@ -354,8 +393,9 @@ class TaskReader:
             try:
                 obj = self.region(here, result, kind, item, source, confidence, tag)
             except BAD_VALUE as error:
-                self.warn(f"{kind} skipped", here, f"{kind} skipped: {describe(error)}",
-                          item=item.id)
+                self.warn(
+                    f"{kind} skipped", here, f"{kind} skipped: {describe(error)}", item=item.id
+                )
                 continue
             obj.created_by, obj.created_at = who, created
             self.add(item, obj, result, regions, ids, tag)
@@ -380,11 +420,16 @@ class TaskReader:
                     self.add(item, obj, result, regions, ids, tag)
                     continue
                 score = _score(result, confidence) if source == "model" else None
-                found = answers.answer(result, kind or "unknown", source=source,
-                                       confidence=score, who=who)
+                found = answers.answer(
+                    result, kind or "unknown", source=source, confidence=score, who=who
+                )
             except BAD_VALUE as error:
-                self.warn(f"{kind} skipped", here, f"{kind or 'result'} skipped: "
-                          f"{describe(error)}", item=item.id)
+                self.warn(
+                    f"{kind} skipped",
+                    here,
+                    f"{kind or 'result'} skipped: {describe(error)}",
+                    item=item.id,
+                )
                 continue
             (target.attributes if target is not None else item.classifications).append(found)
         for here, result, kind in later:
@@ -393,11 +438,13 @@ class TaskReader:
             try:
                 item.relations.append(answers.relation(result, ids))
             except BAD_VALUE as error:
-                self.warn("relation skipped", here, f"relation skipped: {describe(error)}",
-                          item=item.id)
+                self.warn(
+                    "relation skipped", here, f"relation skipped: {describe(error)}", item=item.id
+                )
 
-    def add(self, item: Item, obj: ObjectLabel, result: dict, regions: dict, ids: dict,
-            tag: dict) -> None:
+    def add(
+        self, item: Item, obj: ObjectLabel, result: dict, regions: dict, ids: dict, tag: dict
+    ) -> None:
         rid = str(result["id"]) if result.get("id") is not None else None
         if rid is not None:
             unique = rid
@@ -410,8 +457,16 @@ class TaskReader:
             ids[rid] = unique
         item.objects.append(obj)
 
-    def region(self, where: str, result: dict, kind: str, item: Item, source: str,
-               confidence: float | None, tag: dict) -> ObjectLabel:
+    def region(
+        self,
+        where: str,
+        result: dict,
+        kind: str,
+        item: Item,
+        source: str,
+        confidence: float | None,
+        tag: dict,
+    ) -> ObjectLabel:
         frame = self.frame_of(result, item)
         width, height = _size_for(result, item, frame)
         shape_kind = REGION_TYPES[kind]
@@ -443,8 +498,9 @@ class TaskReader:
             obj.attributes.append(Answer("labels", names))
         return obj
 
-    def undrawn_region(self, result: dict, kind: str, item: Item, source: str,
-                       confidence: float | None, tag: dict) -> ObjectLabel:
+    def undrawn_region(
+        self, result: dict, kind: str, item: Item, source: str, confidence: float | None, tag: dict
+    ) -> ObjectLabel:
         names = labels_of(result.get("value"))
         extra = _extra(result, tag)
         extra["value"] = result.get("value")

@@ -33,8 +33,17 @@ REGION_TYPES = {
     "brush": "mask",
 }
 # The label list of a region (or of a `labels` result sharing its id) is under the type's own key.
-LABEL_KEYS = ("rectanglelabels", "polygonlabels", "keypointlabels", "ellipselabels", "brushlabels",
-              "labels", "hypertextlabels", "paragraphlabels", "timeserieslabels")
+LABEL_KEYS = (
+    "rectanglelabels",
+    "polygonlabels",
+    "keypointlabels",
+    "ellipselabels",
+    "brushlabels",
+    "labels",
+    "hypertextlabels",
+    "paragraphlabels",
+    "timeserieslabels",
+)
 
 
 def labels_of(value: Any) -> list[str]:
@@ -79,7 +88,9 @@ def shape(kind: str, value: Any, width: int, height: int) -> Geometry:
     if kind == "polygon":
         points = [
             (coordinate(p[0], "x") * sx, coordinate(p[1], "y") * sy)
-            for p in (sequence(point, "point") for point in sequence(take(value, "points"), "points"))
+            for p in (
+                sequence(point, "point") for point in sequence(take(value, "points"), "points")
+            )
         ]
         if value.get("closed") is False:
             if len(points) < 2:

@@ -29,8 +29,17 @@ from labelview.model import Answer, Dataset, Frame, Item, ObjectLabel, Relation,
 
 _MAX_LOCATED = 20
 _PROGRESS_EVERY = 200
-_OBJECT_META = ("feature_id", "feature_schema_id", "value", "annotation_kind", "page_number",
-                "page_dimensions", "location", "conversational_location", "unit")
+_OBJECT_META = (
+    "feature_id",
+    "feature_schema_id",
+    "value",
+    "annotation_kind",
+    "page_number",
+    "page_dimensions",
+    "location",
+    "conversational_location",
+    "unit",
+)
 
 
 def read(path: Path, ctx: ReadContext) -> Dataset:
@@ -196,8 +205,12 @@ class _Reader:
                 count = media.get("frame_count")
                 frames = integer(count, "frame_count", low=0, high=MAX_FRAMES) if count else 0
             except Skip as error:
-                self.warn("bad video attributes", f"{where}: media_attributes", describe(error),
-                          item=item_id)
+                self.warn(
+                    "bad video attributes",
+                    f"{where}: media_attributes",
+                    describe(error),
+                    item=item_id,
+                )
                 frames = 0
             item.frames = [Frame(index=i) for i in range(frames)]
         item.extra = {
@@ -223,9 +236,15 @@ class _Reader:
                 action="skipped" if performance.get("skipped") else "created",
                 at=created,
                 duration=float(seconds) if isinstance(seconds, int | float) else None,
-                extra={"label": label_id, "project": project,
-                       **{k: details[k] for k in ("updated_at", "content_last_updated_at")
-                          if k in details}},
+                extra={
+                    "label": label_id,
+                    "project": project,
+                    **{
+                        k: details[k]
+                        for k in ("updated_at", "content_last_updated_at")
+                        if k in details
+                    },
+                },
             )
         )
         for review in details.get("reviews") or []:
@@ -257,17 +276,33 @@ class _Reader:
         try:
             item.classifications.extend(answers(annotations.get("classifications")))
         except BAD_VALUE as error:
-            self.warn("classification skipped", f"{here}.classifications",
-                      f"classifications skipped: {describe(error)}", item=item.id)
+            self.warn(
+                "classification skipped",
+                f"{here}.classifications",
+                f"classifications skipped: {describe(error)}",
+                item=item.id,
+            )
         for index, entry in enumerate(annotations.get("relationships") or []):
             try:
                 item.relations.append(_relation(entry))
             except BAD_VALUE as error:
-                self.warn("relationship skipped", f"{here}.relationships[{index}]",
-                          f"relationship skipped: {describe(error)}", item=item.id)
+                self.warn(
+                    "relationship skipped",
+                    f"{here}.relationships[{index}]",
+                    f"relationship skipped: {describe(error)}",
+                    item=item.id,
+                )
 
-    def frames(self, where: str, frames: dict, annotations: dict, item: Item, tag: dict,
-               author: str | None, created: str | None) -> None:
+    def frames(
+        self,
+        where: str,
+        frames: dict,
+        annotations: dict,
+        item: Item,
+        tag: dict,
+        author: str | None,
+        created: str | None,
+    ) -> None:
         """Video: `frames` {"13": {objects: {feature_id: object}, classifications}}; Labelbox
         numbers frames from 1, the model from 0.
         """
@@ -285,8 +320,9 @@ class _Reader:
             objects = frame.get("objects") or {}
             entries = objects.items() if isinstance(objects, dict) else enumerate(objects)
             for key, obj in entries:
-                made = self.object(at(here, "objects", str(key)), obj, item, index, tag, author,
-                                   created)
+                made = self.object(
+                    at(here, "objects", str(key)), obj, item, index, tag, author, created
+                )
                 if made is not None:
                     made.track = made.id
                     flags = keys.get(made.id) if made.id else None
@@ -297,8 +333,12 @@ class _Reader:
                     answer.frames = (index, index)
                     per_frame.append(answer)
             except BAD_VALUE as error:
-                self.warn("classification skipped", at(here, "classifications"),
-                          f"classifications skipped: {describe(error)}", item=item.id)
+                self.warn(
+                    "classification skipped",
+                    at(here, "classifications"),
+                    f"classifications skipped: {describe(error)}",
+                    item=item.id,
+                )
         item.classifications.extend(_merge_frames(per_frame))
         if item.frames:
             last = max((obj.frame for obj in item.objects if obj.frame is not None), default=-1)
@@ -308,11 +348,20 @@ class _Reader:
         if segments:
             item.extra["segments"] = segments
 
-    def object(self, where: str, obj: Any, item: Item, frame: int | None, tag: dict,
-               author: str | None, created: str | None) -> ObjectLabel | None:
+    def object(
+        self,
+        where: str,
+        obj: Any,
+        item: Item,
+        frame: int | None,
+        tag: dict,
+        author: str | None,
+        created: str | None,
+    ) -> ObjectLabel | None:
         if not isinstance(obj, dict):
-            self.warn("object not an object", where, "object is not an object; skipped",
-                      item=item.id)
+            self.warn(
+                "object not an object", where, "object is not an object; skipped", item=item.id
+            )
             return None
         size_ = (item.width, item.height) if item.width and item.height else None
         extra = {k: obj[k] for k in _OBJECT_META if k in obj}
@@ -326,8 +375,12 @@ class _Reader:
             except MaskNotLocal as remote:
                 self.remote_masks += 1
                 extra["mask"] = obj.get("composite_mask") or obj.get("mask")
-                self.warn("remote mask", where, f"mask {name!r} is a URL ({remote.url}), not "
-                          "downloaded: kept without a shape", item=item.id)
+                self.warn(
+                    "remote mask",
+                    where,
+                    f"mask {name!r} is a URL ({remote.url}), not downloaded: kept without a shape",
+                    item=item.id,
+                )
                 shape = None
             else:
                 if shape is None:
@@ -378,8 +431,7 @@ def _relation(entry: Any) -> Relation:
         raise Skip("relationship has no source and target")
     kind = str(inner.get("type") or "unidirectional").lower()
     name = _text(entry.get("name")) or _text(entry.get("value")) or "relationship"
-    return Relation(name, (source, target), directed=kind != "bidirectional",
-                    extra={"type": kind})
+    return Relation(name, (source, target), directed=kind != "bidirectional", extra={"type": kind})
 
 
 def _merge_frames(answers_: list[Answer]) -> list[Answer]:
@@ -389,7 +441,12 @@ def _merge_frames(answers_: list[Answer]) -> list[Answer]:
     for answer in sorted(answers_, key=lambda a: a.frames[0] if a.frames else -1):
         key = (answer.name, repr(answer.value), repr([(c.name, c.value) for c in answer.children]))
         run = runs.get(key)
-        if run is not None and run.frames and answer.frames and run.frames[1] + 1 == answer.frames[0]:
+        if (
+            run is not None
+            and run.frames
+            and answer.frames
+            and run.frames[1] + 1 == answer.frames[0]
+        ):
             run.frames = (run.frames[0], answer.frames[1])
             continue
         runs[key] = answer

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import math
 import random
@@ -124,7 +125,8 @@ def test_every_result_type_lands_where_the_model_has_a_place() -> None:
     assert objects["r2"].geometry == Box(32.0, 3.0, 4.0, 3.0)
     assert objects["r2"].category == "sign"  # named by the <Labels> result sharing its id
     assert [(a.name, a.value) for a in objects["r1"].attributes] == [("color", "red")]
-    assert isinstance(objects["b1"].geometry, Mask) and objects["b1"].geometry.area == 280
+    assert isinstance(objects["b1"].geometry, Mask)
+    assert objects["b1"].geometry.area == 280
     # Annotation regions are manual, by their annotator; the prediction's are model labels.
     assert {objects[k].source for k in ("r1", "p1", "b1")} == {"manual"}
     assert objects["r1"].created_by == "ann@example.com"
@@ -166,9 +168,11 @@ def test_images_are_found_by_upload_name_without_its_prefix_and_by_local_storage
 
 def test_a_repeater_task_is_a_group_whose_regions_sit_on_their_page() -> None:
     item = formats.read(DATA / "repeater_taxonomy.json").items[0]
-    assert item.kind == "group" and len(item.frames) == 3
+    assert item.kind == "group"
+    assert len(item.frames) == 3
     (obj,) = item.objects
-    assert obj.frame == 0 and (item.frames[0].width, item.frames[0].height) == (1280, 720)
+    assert obj.frame == 0
+    assert (item.frames[0].width, item.frames[0].height) == (1280, 720)
     assert [(a.name, a.value) for a in obj.attributes] == [("categories_0", "Archaea")]
 
 
@@ -176,10 +180,12 @@ def test_json_min_records_read_with_their_regions_and_answers() -> None:
     dataset = formats.read(DATA / "json_min.json")
     assert dataset.meta["label_studio"]["variant"] == "JSON-MIN"
     (item,) = dataset.items
-    assert item.name == "example.png" and (item.width, item.height) == (128, 128)
+    assert item.name == "example.png"
+    assert (item.width, item.height) == (128, 128)
     assert [obj.kind for obj in item.objects] == ["polygon", "box"]
     assert [(a.name, a.value) for a in item.classifications] == [("weather", "sunny")]
-    assert item.labeler == "1" and item.history[0].duration == 7.1
+    assert item.labeler == "1"
+    assert item.history[0].duration == 7.1
 
 
 # --- brush RLE ------------------------------------------------------------------------------------
@@ -285,10 +291,8 @@ def test_no_mutation_of_a_value_crashes_the_reader(tmp_path) -> None:
                 node = node[part]
             node[where[-1]] = replacement
             path.write_text(json.dumps(data))
-            try:
+            with contextlib.suppress(LabelviewError):
                 formats.read(path, format="label_studio")
-            except LabelviewError:
-                pass
 
 
 def test_formats_and_info_why_name_label_studio(capsys) -> None:
@@ -296,4 +300,6 @@ def test_formats_and_info_why_name_label_studio(capsys) -> None:
     assert "label_studio" in capsys.readouterr().out
     main(["info", str(DATA / "all_types.json"), "--why"])
     out = capsys.readouterr().out
-    assert "label_studio" in out and "CERTAIN" in out and "Label Studio JSON" in out
+    assert "label_studio" in out
+    assert "CERTAIN" in out
+    assert "Label Studio JSON" in out

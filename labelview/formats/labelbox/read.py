@@ -28,6 +28,7 @@ from labelview.limits import MAX_FRAMES
 from labelview.model import Answer, Dataset, Frame, Item, ObjectLabel, Relation, StageEvent
 
 _MAX_LOCATED = 20
+_READ_KEYS = ("objects", "frames", "classifications", "relationships")
 _PROGRESS_EVERY = 200
 _OBJECT_META = (
     "feature_id",
@@ -167,9 +168,10 @@ class _Reader:
                 "with its label (extra.label) and labeler (created_by)",
                 item=item.id,
             )
-        for key in ("attachments", "metadata_fields", "embeddings"):
-            if row.get(key):
-                item.extra[key] = row[key]
+        # Attachments, metadata, model runs (`experiments`), …: kept as given.
+        for key, value in row.items():
+            if key not in ("data_row", "media_attributes", "projects") and value:
+                item.extra[key] = value
         self.dataset.items.append(item)
 
     def item(self, where: str, data_row: dict, media: dict) -> Item:
@@ -266,6 +268,10 @@ class _Reader:
             self.warn("no annotations", where, "label has no 'annotations' object", item=item.id)
             return
         here = f"{where}.annotations"
+        # Video segments and keyframes, DICOM groups, …: kept as given.
+        other = {k: v for k, v in annotations.items() if k not in _READ_KEYS and v}
+        if other:
+            item.extra.setdefault("annotations", []).append({**tag, **other})
         objects = annotations.get("objects")
         if isinstance(objects, list):
             for index, obj in enumerate(objects):
@@ -344,9 +350,6 @@ class _Reader:
             last = max((obj.frame for obj in item.objects if obj.frame is not None), default=-1)
             if last >= len(item.frames):
                 item.frames.extend(Frame(index=i) for i in range(len(item.frames), last + 1))
-        segments = annotations.get("segments")
-        if segments:
-            item.extra["segments"] = segments
 
     def object(
         self,

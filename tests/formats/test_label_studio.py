@@ -303,3 +303,67 @@ def test_formats_and_info_why_name_label_studio(capsys) -> None:
     assert "label_studio" in out
     assert "CERTAIN" in out
     assert "Label Studio JSON" in out
+
+
+def test_a_negative_height_spans_upwards_as_the_editor_draws_it(tmp_path) -> None:
+    # The values of a real prediction-changed rectangle quoted in label-studio issue #3140.
+    value = {
+        "x": 16.3677871180938,
+        "y": 96.17628384254151,
+        "width": 52.96047307090268,
+        "height": -60.72944286625309,
+        "rotation": 0,
+        "rectanglelabels": ["U盘"],
+    }
+    rotated = {**value, "rotation": 30}
+    results = [
+        {
+            "id": key,
+            "type": "rectanglelabels",
+            "from_name": "label",
+            "to_name": "image",
+            "original_width": 800,
+            "original_height": 800,
+            "value": v,
+            "score": 59,
+            "origin": "prediction-changed",
+        }
+        for key, v in (("a", value), ("b", rotated))
+    ]
+    path = tmp_path / "export.json"
+    path.write_text(
+        json.dumps(
+            [
+                {
+                    "id": 1,
+                    "data": {"image": "/data/upload/18/0f6142fb-100_21.jpg"},
+                    "annotations": [{"id": 1, "result": results}],
+                }
+            ]
+        )
+    )
+    dataset = formats.read(path)
+    assert dataset.issues == []
+    plain, turned = (obj.geometry for obj in dataset.items[0].objects)
+    top = (96.17628384254151 - 60.72944286625309) * 8
+    assert plain == pytest.approx(
+        Box(16.3677871180938 * 8, top, 52.96047307090268 * 8, 60.72944286625309 * 8)
+    )
+    assert dataset.items[0].objects[0].extra["score"] == 59
+    # Rotated: the same four corners as the converter's formula, in some order.
+    x, y, w, h = (
+        16.3677871180938 * 8,
+        96.17628384254151 * 8,
+        52.96047307090268 * 8,
+        -60.72944286625309 * 8,
+    )
+    cos, sin = math.cos(math.radians(30)), math.sin(math.radians(30))
+    expected = [
+        (x, y),
+        (x + w * cos, y + w * sin),
+        (x + w * cos - h * sin, y + w * sin + h * cos),
+        (x - h * sin, y + h * cos),
+    ]
+    corners = turned.corners()
+    for corner in expected:
+        assert np.min(np.hypot(*(corners - corner).T)) < 1e-9

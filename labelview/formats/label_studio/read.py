@@ -472,6 +472,8 @@ class TaskReader:
         shape_kind = REGION_TYPES[kind]
         names = labels_of(result.get("value"))
         extra = _extra(result, tag)
+        if source == "manual" and "score" in result:
+            extra["score"] = result["score"]  # a prediction the annotator changed keeps it
         if not names:
             extra["unlabelled"] = True  # a plain tool: a <Labels> result with its id names it
         category = names[0] if names else str(result.get("from_name") or kind)

@@ -5,7 +5,8 @@ Label Studio stores image regions in percent of the image (`x` of `original_widt
 pivot of `rotation` (degrees, clockwise on screen): its editor rotates the shape about that corner,
 and its converter's YOLO-OBB export computes the corners the same way. Ellipses are centred on
 (x, y) with radii `radiusX`, `radiusY` and rotate about their centre. Keypoints are (x, y) with a
-display size `width`. Polygons are `points` [[x, y], …]; `closed: false` is an open line.
+display size `width`. Polygons are `points` [[x, y], …]; `closed: false` is an open line. A
+negative rectangle width or height spans from (x, y) the other way.
 """
 
 from __future__ import annotations
@@ -70,10 +71,10 @@ def shape(kind: str, value: Any, width: int, height: int) -> Geometry:
         w = number(take(value, "width"), "width") * sx
         h = number(take(value, "height"), "height") * sy
         angle = number(value.get("rotation") or 0, "rotation")
-        if w < 0 or h < 0:
-            raise Skip(f"rectangle has a negative size ({w:g}×{h:g} px)")
+        # A negative size (seen in imported predictions) spans from (x, y) the other way, as
+        # the editor draws it.
         if angle % 360 == 0:
-            return Box(x, y, w, h)
+            return Box.from_corners(x, y, x + w, y + h)
         return _rotated(x, y, w, h, angle)
     if kind == "ellipse":
         cx = coordinate(take(value, "x"), "x") * sx
@@ -109,7 +110,8 @@ def _rotated(x: float, y: float, w: float, h: float, angle: float) -> RotatedBox
     # The centre is the pivot plus the rotated half-diagonal.
     cx = x + (w / 2) * cos - (h / 2) * sin
     cy = y + (w / 2) * sin + (h / 2) * cos
-    return RotatedBox(cx, cy, w, h, angle)
+    # With a negative side the corners still span the same rectangle about that centre.
+    return RotatedBox(cx, cy, abs(w), abs(h), angle)
 
 
 def _brush(value: dict, width: int, height: int) -> Mask:

@@ -183,7 +183,10 @@ def test_json_min_records_read_with_their_regions_and_answers() -> None:
     assert item.name == "example.png"
     assert (item.width, item.height) == (128, 128)
     assert [obj.kind for obj in item.objects] == ["polygon", "box"]
-    assert [(a.name, a.value) for a in item.classifications] == [("weather", "sunny")]
+    assert [(a.name, a.value) for a in item.classifications] == [
+        ("weather", "sunny"),
+        ("tags", ["indoor", "night"]),  # several choices: [{"choices": [...]}] in JSON-MIN
+    ]
     assert item.labeler == "1"
     assert item.history[0].duration == 7.1
 

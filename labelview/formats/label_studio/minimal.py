@@ -53,6 +53,21 @@ def _region_type(value: dict) -> str | None:
     return None
 
 
+def _plain(value: Any) -> Any:
+    """A control's value as the answer: several choices (written as `[{"choices": […]}]`) as
+    their list, one text or choice as it is.
+    """
+    if (
+        isinstance(value, list)
+        and value
+        and all(isinstance(v, dict) and len(v) == 1 for v in value)
+    ):
+        inner = [next(iter(v.values())) for v in value]
+        flat = [x for part in inner for x in (part if isinstance(part, list) else [part])]
+        return flat[0] if len(flat) == 1 else flat
+    return value
+
+
 def read_minimal(records: list, ctx: ReadContext) -> Dataset:
     from labelview.formats.label_studio.read import TaskReader
 
@@ -105,7 +120,7 @@ def _record(reader: Any, where: str, record: dict, index: int) -> None:
                 result.update({"from_name": name, "type": _region_type(region), "value": region})
                 results.append(result)
         else:
-            answers.append(Answer(name, value, source="manual", answered_by=who))
+            answers.append(Answer(name, _plain(value), source="manual", answered_by=who))
     reader.sizes(where, item, results)
     reader.results(
         where,

@@ -187,7 +187,12 @@ class _Reader:
         url_name = reference_parts(url).name if url and not url.startswith("{") else ""
         name = external or url_name or item_id
         mime = str(media.get("mime_type") or "")
-        kind = "video" if mime.startswith("video") or media.get("frame_count") else "image"
+        if mime.startswith("video") or media.get("frame_count"):
+            kind = "video"
+        elif mime.startswith("image") or not mime:
+            kind = "image"
+        else:
+            kind = "other"  # text, documents, conversations, audio: their objects have no shape
         found = self.images.find(url) or self.images.find(external)
         item = Item(id=item_id, name=name, kind=kind, image=url or external, image_path=found)
         try:
@@ -381,7 +386,9 @@ class _Reader:
                 self.warn(
                     "remote mask",
                     where,
-                    f"mask {name!r} is a URL ({remote.url}), not downloaded: kept without a shape",
+                    f"mask {name!r} is a URL ({remote.url}), not downloaded: kept without a shape"
+                    if remote.url
+                    else f"mask {name!r} has no URL and no local copy: kept without a shape",
                     item=item.id,
                 )
                 shape = None

@@ -88,7 +88,8 @@ def read_minimal(records: list, ctx: ReadContext) -> Dataset:
 
 
 def _record(reader: Any, where: str, record: dict, index: int) -> None:
-    controls: dict[str, Any] = {}
+    regions: dict[str, list[dict]] = {}
+    plain: dict[str, Any] = {}
     data: dict[str, Any] = {}
     for key, value in record.items():
         if key in _RECORD_KEYS:
@@ -98,29 +99,29 @@ def _record(reader: Any, where: str, record: dict, index: int) -> None:
             and value
             and all(isinstance(v, dict) and _region_type(v) for v in value)
         ):
-            controls[key] = value
-        elif media.image_urls(value) is not None and not controls.get(key):
+            regions[key] = value
+        elif media.image_urls(value) is not None:
             data[key] = value
         else:
-            controls[key] = value
+            plain[key] = value
     item = reader.new_item(where, data, [], reader.item_id(where, record.get("id"), index))
     reader.object_ids = set()
-    results: list[dict] = []
-    answers: list[Answer] = []
     who = record.get("annotator")
     who = str(who) if who not in (None, "") else None
-    for name, value in controls.items():
-        if isinstance(value, list) and value and all(isinstance(v, dict) for v in value):
-            for region in value:
-                result = {
-                    k: region[k]
-                    for k in ("original_width", "original_height", "image_rotation")
-                    if k in region
-                }
-                result.update({"from_name": name, "type": _region_type(region), "value": region})
-                results.append(result)
-        else:
-            answers.append(Answer(name, _plain(value), source="manual", answered_by=who))
+    results: list[dict] = []
+    for name, value in regions.items():
+        for region in value:
+            result = {
+                k: region[k]
+                for k in ("original_width", "original_height", "image_rotation")
+                if k in region
+            }
+            result.update({"from_name": name, "type": _region_type(region), "value": region})
+            results.append(result)
+    answers = [
+        Answer(name, _plain(value), source="manual", answered_by=who)
+        for name, value in plain.items()
+    ]
     reader.sizes(where, item, results)
     reader.results(
         where,

@@ -16,48 +16,17 @@ is the alpha channel (every fourth value), and a pixel is set where alpha is not
 
 from __future__ import annotations
 
+from array import array
+
 import numpy as np
 
 from labelview.model.geometry import MaskSource
 
 _HEADER_BITS = 32 + 5 + 4 * 4
-_VECTOR_FROM = 16  # literal runs at least this long are unpacked with numpy, not bit by bit
 
 
 class BrushError(ValueError):
     """An RLE that does not decode (truncated, or runs past the declared number of values)."""
-
-
-class _Bits:
-    """Reads unsigned big-endian fields of up to 32 bits from a byte string."""
-
-    __slots__ = ("bits", "data", "position", "total")
-
-    def __init__(self, data: bytes) -> None:
-        self.data = data
-        self.position = 0
-        self.total = len(data) * 8
-        self.bits: np.ndarray | None = None
-
-    def read(self, count: int) -> int:
-        end = self.position + count
-        if end > self.total:
-            raise BrushError(f"RLE ends early (bit {self.position} of {self.total})")
-        first, last = self.position >> 3, (end + 7) >> 3
-        chunk = int.from_bytes(self.data[first:last], "big")
-        self.position = end
-        return (chunk >> ((last << 3) - end)) & ((1 << count) - 1)
-
-    def words(self, count: int, size: int) -> np.ndarray:
-        """`count` consecutive words of `size` bits as an int64 array."""
-        end = self.position + count * size
-        if end > self.total:
-            raise BrushError(f"RLE ends early (bit {self.position} of {self.total})")
-        if self.bits is None:
-            self.bits = np.unpackbits(np.frombuffer(self.data, dtype=np.uint8))
-        block = self.bits[self.position : end].reshape(count, size).astype(np.int64)
-        self.position = end
-        return block @ (1 << np.arange(size - 1, -1, -1, dtype=np.int64))
 
 
 def as_bytes(rle: object) -> bytes:
@@ -74,47 +43,74 @@ def header(data: bytes) -> tuple[int, int]:
     """(number of values, word size) from an RLE's header, without decoding it."""
     if len(data) * 8 < _HEADER_BITS:
         raise BrushError(f"RLE of {len(data)} bytes is shorter than its header")
-    bits = _Bits(data)
-    return bits.read(32), bits.read(5) + 1
+    head = int.from_bytes(data[:5], "big")  # the first 40 bits
+    return head >> 8, ((head >> 3) & 0x1F) + 1
 
 
 def decode_values(data: bytes, every: int = 1, offset: int = 0) -> np.ndarray:
     """The decoded values at positions `offset`, `offset + every`, … (all of them by default).
 
-    Decoding only every fourth value from offset 3 gives the alpha channel without building the
-    4× larger RGBA array.
+    Decoding every fourth value from offset 3 gives the alpha channel. The chunks are parsed in
+    one pass over a bit string, each becoming the index of its (value, run length) pair in a small
+    table; numpy expands the pairs at the end.
     """
-    bits = _Bits(data)
-    count = bits.read(32)
-    word_size = bits.read(5) + 1
-    sizes = [bits.read(4) + 1 for _ in range(4)]
-    kept = max(0, (count - offset + every - 1) // every)
-    out = np.zeros(kept, dtype=np.uint32 if word_size > 8 else np.uint8)
-    i = 0
-    while i < count:
-        repeated = bits.read(1)
-        j = i + 1 + bits.read(sizes[bits.read(2)])
-        if repeated:
-            value = bits.read(word_size)
-            # As the converter's numpy slice does, a run past the end stops at the end.
-            first = max(0, -(-(i - offset) // every))
-            last = max(0, -(-(min(j, count) - offset) // every))
-            out[first:last] = value
-            i = j
-            continue
-        if j > count:
-            raise BrushError(f"literal run reaches value {j} of {count}")
-        length = j - i
-        if length >= _VECTOR_FROM:
-            values = bits.words(length, word_size)
-        else:
-            values = np.array([bits.read(word_size) for _ in range(length)], dtype=np.int64)
-        positions = np.arange(i, j)
-        keep = (positions - offset) % every == 0
-        keep &= positions >= offset
-        out[(positions[keep] - offset) // every] = values[keep]
-        i = j
-    return out
+    total = len(data) * 8
+    if total < _HEADER_BITS:
+        raise BrushError(f"RLE of {len(data)} bytes is shorter than its header")
+    bits = bin(int.from_bytes(data, "big") | (1 << total))[3:]  # exactly `total` digits
+    count = int(bits[:32], 2)
+    word_size = int(bits[32:37], 2) + 1
+    sizes = [int(bits[37 + 4 * k : 41 + 4 * k], 2) + 1 for k in range(4)]
+    pairs: dict[tuple[int, int], int] = {}  # (value, run length) -> its index in the table
+    chunks = array("l")
+    add = chunks.append
+    # Painted areas repeat the same few chunks (colour, alpha, colour, …): a repeat chunk is
+    # parsed once per distinct bit window it starts, then looked up.
+    window = 3 + max(sizes) + word_size
+    seen: dict[str, tuple[int, int, int]] = {}
+    lookup = seen.get
+    position, done = _HEADER_BITS, 0
+    try:
+        while done < count:
+            key = bits[position : position + window]
+            known = lookup(key)
+            if known is not None:
+                index, run, advance = known
+                add(index)
+                position += advance
+                done += run
+                continue
+            size = sizes[int(bits[position + 1 : position + 3], 2)]
+            start = position + 3 + size
+            run = int(bits[position + 3 : start], 2) + 1
+            if bits[position] == "1":
+                value = int(bits[start : start + word_size], 2)
+                index = pairs.setdefault((value, run), len(pairs))
+                if len(key) == window and len(seen) < 65536:
+                    seen[key] = (index, run, start + word_size - position)
+                add(index)
+                position = start + word_size
+            else:
+                if done + run > count:
+                    raise BrushError(f"literal run reaches value {done + run} of {count}")
+                position = start + run * word_size
+                for at in range(start, position, word_size):
+                    add(pairs.setdefault((int(bits[at : at + word_size], 2), 1), len(pairs)))
+            done += run
+            if position > total:
+                raise BrushError(f"RLE ends early (bit {position} of {total})")
+    except ValueError as error:  # int('') past the end of the stream
+        if isinstance(error, BrushError):
+            raise
+        raise BrushError(f"RLE ends early (bit {position} of {total})") from None
+    if word_size > 32:
+        raise BrushError(f"word size {word_size} is over 32 bits")
+    table = np.array(list(pairs), dtype=np.int64).reshape(-1, 2)
+    picked = table[np.frombuffer(chunks, dtype=np.int_)] if len(chunks) else table[:0]
+    dtype = np.uint32 if word_size > 8 else np.uint8
+    # As the converter's numpy slice does, a run past the end stops at the end.
+    expanded = np.repeat(picked[:, 0].astype(dtype), picked[:, 1])[:count]
+    return expanded[offset::every].copy() if every != 1 or offset else expanded
 
 
 def decode_mask(data: bytes, height: int, width: int) -> np.ndarray:

@@ -432,6 +432,9 @@ class TaskReader:
                 )
                 continue
             (target.attributes if target is not None else item.classifications).append(found)
+        for obj in regions.values():
+            if obj.extra:
+                obj.extra.pop("unlabelled", None)  # no <Labels> result named it: its from_name
         for here, result, kind in later:
             if kind != "relation":
                 continue

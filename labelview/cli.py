@@ -334,8 +334,9 @@ def cmd_info(args: argparse.Namespace) -> int:
     verdicts = formats.verdicts(args.input)
     if args.why and not args.json:
         print(f"{args.input}:")
+        width = max(10, *(len(fmt.name) for fmt, _ in verdicts))
         for fmt, verdict in verdicts:
-            print(f"  {fmt.name:<13} {verdict.confidence.name:<8} {verdict.reason}")
+            print(f"  {fmt.name:<{width}} {verdict.confidence.name:<8} {verdict.reason}")
     progress = _Progress()
     try:
         read_options = _read_options(args.read_option)
@@ -404,11 +405,12 @@ def cmd_info(args: argparse.Namespace) -> int:
 def cmd_formats(_args: argparse.Namespace) -> int:
     from labelview import formats
 
-    print(f"{'name':<13} {'read':<5} {'write':<6} title")
+    width = max(10, *(len(name) for name in formats.FORMATS))
+    print(f"{'name':<{width}} {'read':<5} {'write':<6} title")
     for fmt in formats.FORMATS.values():
         read = "yes" if fmt.readable else "-"
         write = "yes" if fmt.writable else "-"
-        print(f"{fmt.name:<13} {read:<5} {write:<6} {fmt.title}")
+        print(f"{fmt.name:<{width}} {read:<5} {write:<6} {fmt.title}")
     return EXIT_OK
 
 

@@ -18,6 +18,8 @@ from labelview.formats import (
     datagym,
     dataloop,
     encord,
+    label_studio,
+    labelbox,
     labelme,
     masks,
     segments,
@@ -58,6 +60,8 @@ _MODULES = (
     labelme,
     cvat,
     masks,
+    label_studio,
+    labelbox,
 )
 FORMATS: dict[str, Format] = {module.FORMAT.name: module.FORMAT for module in _MODULES}
 
@@ -68,6 +72,12 @@ def readers() -> list[Format]:
 
 def writers() -> list[Format]:
     return [fmt for fmt in FORMATS.values() if fmt.writable]
+
+
+def open_filter() -> str:
+    """The file-dialog filter of every readable format's suffixes: `Exports (*.json …);;All (*)`."""
+    suffixes = sorted({suffix for fmt in readers() for suffix in fmt.suffixes})
+    return f"Exports ({' '.join('*' + suffix for suffix in suffixes)});;All (*)"
 
 
 def get(name: str) -> Format:

@@ -23,6 +23,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from labelview import formats
 from labelview.gui.canvas.view import Canvas
 from labelview.gui.dialogs.about import show_about
 from labelview.gui.dialogs.choose_format import ChooseFormatDialog
@@ -288,9 +289,7 @@ class MainWindow(QMainWindow):
 
     def choose_file(self) -> None:
         start = str(self.settings.value("last_folder", "") or "")
-        name, _ = QFileDialog.getOpenFileName(
-            self, "Open an export", start, "Exports (*.json *.xml *.txt *.zip *.yaml);;All (*)"
-        )
+        name, _ = QFileDialog.getOpenFileName(self, "Open an export", start, formats.open_filter())
         if name:
             self.open_path(name)
 

@@ -74,6 +74,15 @@ FIXTURES: dict[str, tuple[str, int, int]] = {
     # its PNG (PIL + numpy.unique, see test_coco_panoptic_read.py)
     "coco_panoptic/panopticapi/panoptic_examples.json": ("coco_panoptic", 2, 50),
     "coco_panoptic/datumaro/annotations/panoptic_val.json": ("coco_panoptic", 1, 2),
+    # 14 results: 8 regions (a 2-point polygon skipped), 2 answers of regions, 4 item answers,
+    # a relation; a prediction's box; task 2: a predicted polygon
+    "label_studio/all_types.json": ("label_studio", 2, 8),
+    # real: label-studio-converter's YOLO-OBB test export, 25 rotated rectangles in 3 tasks
+    "label_studio/rotated_boxes.json": ("label_studio", 3, 25),
+    # real (labelformat's test export): 16 bounding boxes in 2 rows
+    "labelbox/labelformat_boxes.ndjson": ("labelbox", 2, 16),
+    # labelbox-python's expected image and video exports: 3 shapes and a URL-only mask; 3 frames
+    "labelbox/sdk_image_video.ndjson": ("labelbox", 2, 7),
 }
 
 CATEGORIES = ("cat", "dog", "traffic light")

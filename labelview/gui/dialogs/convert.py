@@ -730,7 +730,7 @@ class ConvertDialog(QDialog):
             self,
             "Exports to convert",
             self._start_folder(),
-            "Exports (*.json *.xml *.zip *.yaml *.txt);;All (*)",
+            formats.open_filter(),
         )
         if names:
             self.settings.setValue("convert/last_in", str(Path(names[0]).parent))

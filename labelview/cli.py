@@ -1,8 +1,9 @@
-"""Command line: `labelview [FILE]` opens the window; `convert|info|formats|review` run headless.
+"""Command line: `labelview [FILE]` opens the window; `convert|info|compare|formats|review` run
+headless (`compare` lives in cli_compare).
 
 Exit codes: 0 ok, 1 errors (unreadable input, errors reported while reading or writing; with
 `convert --strict` any reading issue), 2 usage, 130 interrupted.
-Only this module prints.
+Only this module and cli_compare print.
 """
 
 from __future__ import annotations
@@ -15,9 +16,9 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
-from labelview import __version__
+from labelview import __version__, cli_compare
 
-SUBCOMMANDS = ("convert", "info", "formats", "review")
+SUBCOMMANDS = ("convert", "info", "compare", "formats", "review")
 EXIT_OK, EXIT_ERRORS, EXIT_USAGE = 0, 1, 2
 EXIT_INTERRUPTED = 130  # the shell's convention for SIGINT
 
@@ -109,6 +110,7 @@ def build_parser() -> argparse.ArgumentParser:
     info.add_argument("--json", action="store_true", help="machine-readable output")
     _add_read_options(info)
 
+    cli_compare.add_parser(commands)
     commands.add_parser("formats", help="list the formats labelview reads and writes")
 
     review = commands.add_parser("review", help="spot-check verdicts saved beside an export")
@@ -419,7 +421,13 @@ def cmd_review(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-COMMANDS = {"convert": cmd_convert, "info": cmd_info, "formats": cmd_formats, "review": cmd_review}
+COMMANDS = {
+    "convert": cmd_convert,
+    "info": cmd_info,
+    "compare": cli_compare.cmd_compare,
+    "formats": cmd_formats,
+    "review": cmd_review,
+}
 
 
 def main(argv: Sequence[str] | None = None) -> int:

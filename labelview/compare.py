@@ -145,11 +145,16 @@ def _as_box(obj: ObjectLabel) -> list[float]:
     return [x0, y0, max(x1 - x0, 1.0), max(y1 - y0, 1.0)]
 
 
+def _degenerate(geometry: object) -> bool:
+    """A box without width or height (a point written as a box): compared as its 1-pixel box."""
+    return isinstance(geometry, Box) and (geometry.w < 1 or geometry.h < 1)
+
+
 def _as_rle(obj: ObjectLabel, height: int, width: int) -> dict:
     geometry = obj.geometry
     if isinstance(geometry, Mask):
         encoded = geometry.to_coco_rle()
-    elif obj.kind in AREA_KINDS:
+    elif obj.kind in AREA_KINDS and not _degenerate(geometry):
         from labelview.ops.raster import rasterise
 
         encoded = rle.encode_coco(rasterise(geometry, height, width))

@@ -77,7 +77,15 @@ def documents(
         width, height = p.size or (0, 0)
         images.append({"id": image_id, "width": width, "height": height})
         for obj in p.reference.objects if p.reference else ():
-            if obj.geometry is None or not _fits(obj, iou_type):
+            if obj.geometry is None:
+                continue
+            if not _fits(obj, iou_type):
+                skeleton = _unlabelled_person(obj, iou_type, categories)
+                if skeleton:  # COCO ignores a person without keypoints rather than missing it
+                    ann = _annotation(obj, image_id, used, "bbox", width, height)
+                    ann["keypoints"], ann["num_keypoints"] = [0.0] * (3 * skeleton), 0
+                    ann["iscrowd"], ann["id"] = 1 if is_crowd(obj) else 0, len(truth) + 1
+                    truth.append(ann)
                 continue
             ann = _annotation(obj, image_id, used, iou_type, width, height)
             ann["iscrowd"] = 1 if is_crowd(obj) else 0
@@ -101,8 +109,15 @@ def documents(
     return {"images": images, "annotations": truth, "categories": cats}, results, ids
 
 
-def compute(pairs: Sequence[PicturePair], categories: Mapping[str, Category]) -> APResult | None:
-    """COCO's AP summary for the pairs, or None when there is nothing to score."""
+def compute(
+    pairs: Sequence[PicturePair],
+    categories: Mapping[str, Category],
+    iou_type: str | None = None,
+) -> APResult | None:
+    """COCO's AP summary for the pairs, or None when there is nothing to score.
+
+    `iou_type` ("bbox" or "segm") overrides the choice the module docstring describes.
+    """
     objects = [
         o
         for p in pairs
@@ -113,11 +128,12 @@ def compute(pairs: Sequence[PicturePair], categories: Mapping[str, Category]) ->
     ]
     if not objects:
         return None
-    iou_type = "bbox"
-    areas = [o for o in objects if o.kind in AREA_KINDS and not isinstance(o.geometry, Box)]
-    sized = all(p.size for p in pairs if (p.reference and p.reference.objects))
-    if areas and sized:
-        iou_type = "segm"
+    if iou_type is None:
+        iou_type = "bbox"
+        areas = [o for o in objects if o.kind in AREA_KINDS and not isinstance(o.geometry, Box)]
+        sized = all(p.size for p in pairs if (p.reference and p.reference.objects))
+        if areas and sized:
+            iou_type = "segm"
     result = _run(pairs, categories, iou_type)
     if result is None:
         return None
@@ -183,25 +199,70 @@ _KEYPOINT_STATS = (
 
 def _fits(obj: ObjectLabel, iou_type: str) -> bool:
     is_keypoints = isinstance(obj.geometry, Keypoints)
-    return is_keypoints if iou_type == "keypoints" else not is_keypoints or iou_type == "bbox"
+    if iou_type == "keypoints":
+        return is_keypoints
+    if iou_type == "segm" and is_keypoints:  # a COCO person: its outline came with the points
+        return _given_segmentation(obj) is not None
+    return True
+
+
+def _unlabelled_person(
+    obj: ObjectLabel, iou_type: str, categories: Mapping[str, Category]
+) -> int:
+    """Points of the skeleton when `obj` is an object of a keypoint class with no point labelled
+    (COCO's `num_keypoints: 0`), for a keypoints evaluation; else 0.
+    """
+    if iou_type != "keypoints" or isinstance(obj.geometry, Keypoints):
+        return 0
+    category = categories.get(obj.category)
+    skeleton = category.skeleton if category is not None else None
+    return len(skeleton.names) if skeleton is not None else 0
+
+
+def _given_segmentation(obj: ObjectLabel) -> Any:
+    seg = obj.extra.get("segmentation") if obj.extra else None
+    return seg if seg else None
+
+
+def _segmentation_rle(obj: ObjectLabel, height: int, width: int) -> dict:
+    """The object's pixels as compressed RLE: the source's own segmentation where it kept one
+    beside another shape (COCO keypoints), else the shape rasterised.
+    """
+    from pycocotools import mask as coco_mask
+
+    given = _given_segmentation(obj) if isinstance(obj.geometry, Keypoints) else None
+    if given is None:
+        return _as_rle(obj, height, width)
+    if isinstance(given, list):
+        return coco_mask.merge(coco_mask.frPyObjects(given, height, width))
+    if isinstance(given.get("counts"), list):
+        return coco_mask.frPyObjects(given, height, width)
+    return {"size": given["size"], "counts": given["counts"].encode("ascii")}
 
 
 def _annotation(
     obj: ObjectLabel, image_id: int, used: dict, iou_type: str, width: int, height: int
 ) -> dict:
     used.setdefault(obj.category, len(used) + 1)
-    x0, y0, x1, y1 = obj.geometry.bounds()  # type: ignore[union-attr]
+    given = obj.extra.get("bbox") if obj.extra else None  # the source's, as COCOeval reads it
+    if isinstance(given, list) and len(given) == 4:
+        bbox = [float(v) for v in given]
+    elif isinstance(obj.geometry, Box):
+        bbox = [obj.geometry.x, obj.geometry.y, obj.geometry.w, obj.geometry.h]
+    else:
+        x0, y0, x1, y1 = obj.geometry.bounds()  # type: ignore[union-attr]
+        bbox = [float(x0), float(y0), float(x1 - x0), float(y1 - y0)]
     ann: dict[str, Any] = {
         "image_id": image_id,
         "_category": obj.category,
-        "bbox": [float(x0), float(y0), float(x1 - x0), float(y1 - y0)],
-        "area": float((x1 - x0) * (y1 - y0)),
+        "bbox": bbox,
+        "area": bbox[2] * bbox[3],
     }
     if iou_type == "segm":
-        encoded = _as_rle(obj, height, width)
-        ann["segmentation"] = {"size": encoded["size"], "counts": encoded["counts"].decode()}
         from pycocotools import mask as coco_mask
 
+        encoded = _segmentation_rle(obj, height, width)
+        ann["segmentation"] = {"size": encoded["size"], "counts": encoded["counts"].decode()}
         ann["area"] = float(coco_mask.area(encoded))
     elif iou_type == "keypoints":
         geometry: Keypoints = obj.geometry  # type: ignore[assignment]

@@ -147,8 +147,12 @@ def evaluate(
     iou: float = 0.5,
     score: float = 0.0,
     average_precision: bool = True,
+    iou_type: str | None = None,
 ) -> Evaluation:
-    """Compare `candidate` (predictions, or a second labeler) against `reference`."""
+    """Compare `candidate` (predictions, or a second labeler) against `reference`.
+
+    `iou_type` forces COCO's "bbox" or "segm" evaluation for AP (default: chosen by the shapes).
+    """
     categories = {**candidate.categories, **reference.categories}
     pairs = pair(reference, candidate)
     results = []
@@ -202,7 +206,7 @@ def evaluate(
     if average_precision:
         from labelview.evaluation.average_precision import compute
 
-        evaluation.ap = compute(pairs, categories)
+        evaluation.ap = compute(pairs, categories, iou_type)
     return evaluation
 
 

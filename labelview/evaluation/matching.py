@@ -88,7 +88,9 @@ def similarity(
     other_c = [i for i, o in enumerate(candidates) if not isinstance(o.geometry, Keypoints)]
     other_r = [j for j, o in enumerate(references) if not isinstance(o.geometry, Keypoints)]
     if other_c and other_r:
-        ious = iou_matrix([candidates[i] for i in other_c], [references[j] for j in other_r], size)
+        refs = [references[j] for j in other_r]
+        crowd = [is_crowd(ref) for ref in refs]
+        ious = iou_matrix([candidates[i] for i in other_c], refs, size, crowd)
         result[np.ix_(other_c, other_r)] = ious
     for j in key_r:
         ref = references[j]

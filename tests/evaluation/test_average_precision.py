@@ -24,7 +24,8 @@ from labelview.evaluation.matching import DEFAULT_SIGMA
 
 CASES = {
     "labelme-voc2011": "standard/coco/labelme_instance-seg_voc2011-3img/annotations.json",
-    "datumaro-instances": "standard/coco/datumaro_coco-instances_toy/annotations/instances_val.json",
+    "datumaro-instances": "standard/coco/datumaro_coco-instances_toy/annotations/"
+    "instances_val.json",
     "mmpose-keypoints": "standard/coco/mmpose_person-keypoints_4img/test_coco.json",
     "panopticapi-rle-crowd": "standard/coco/panopticapi_compressed-rle-and-panoptic_2img/"
     "panoptic_coco_detection_format.json",

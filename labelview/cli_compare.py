@@ -56,7 +56,7 @@ def cmd_compare(args: argparse.Namespace) -> int:
     datasets = []
     sides = ((args.reference, args.reference_format), (args.candidate, args.candidate_format))
     for path, fmt in sides:
-        dataset = _read(path, fmt, args.images)
+        dataset = read_dataset(path, fmt, args.images)
         if dataset is None:
             return EXIT_ERRORS
         datasets.append(dataset)
@@ -71,7 +71,10 @@ def cmd_compare(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def _read(path: Path, fmt: str | None, images: Path | None):
+def read_dataset(path: Path, fmt: str | None, images: Path | None):
+    """Read one export for a command, printing its first issues; None (after a one-line error)
+    when it cannot be read.
+    """
     from labelview import formats
     from labelview.formats.base import ReadContext
 

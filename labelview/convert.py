@@ -251,9 +251,7 @@ def _verify(
 
         report.findings.append(Finding("", "", None, "unreadable", str(error)))
         return
-    report.findings = verify.verify(
-        dataset, written, holds, roots=roots, skipped=report.skipped
-    )
+    report.findings = verify.verify(dataset, written, holds, roots=roots, skipped=report.skipped)
 
 
 def readback_path(name: str, out: Path) -> Path:

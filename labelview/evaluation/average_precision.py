@@ -206,9 +206,7 @@ def _fits(obj: ObjectLabel, iou_type: str) -> bool:
     return True
 
 
-def _unlabelled_person(
-    obj: ObjectLabel, iou_type: str, categories: Mapping[str, Category]
-) -> int:
+def _unlabelled_person(obj: ObjectLabel, iou_type: str, categories: Mapping[str, Category]) -> int:
     """Points of the skeleton when `obj` is an object of a keypoint class with no point labelled
     (COCO's `num_keypoints: 0`), for a keypoints evaluation; else 0.
     """

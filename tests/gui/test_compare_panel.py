@@ -210,3 +210,32 @@ def test_load_reads_a_second_coco_export(qtbot, tmp_path: Path) -> None:
     assert widget.one_sided_label.text() == "1 image only in the open export (their objects are FN)"
     widget.both_only.setChecked(False)
     assert [row.pair.name for row in widget.model.rows] == ["a.png", "b.png"]
+
+
+# --- in the main window ---------------------------------------------------------------------------
+
+
+def test_in_the_window_the_review_slider_and_e_drive_the_comparison(qtbot, window) -> None:
+    from PySide6.QtCore import Qt
+
+    ref, cand = pair()
+    window.session.set_dataset(ref)
+    tools = window.review_tools
+    tools.compare.set_candidate(cand)
+    assert _totals(tools.compare) == (2, 2, 1)
+    review_dock = window.docks["Review"]
+    review_dock.show()
+    review_dock.raise_()
+    qtbot.waitUntil(review_dock.isVisible)
+    tools.review.set_min_confidence(0.5)  # the reviewer drags the confidence slider
+    qtbot.waitUntil(lambda: _totals(tools.compare) == (2, 0, 1))
+    tools.review.set_min_confidence(0.0)
+    qtbot.waitUntil(lambda: _totals(tools.compare) == (2, 2, 1))
+    window.activateWindow()
+    qtbot.keyClick(window, Qt.Key.Key_E)  # the first error: the extra car c3 on b.png
+    assert window.session.item_index == 1
+    qtbot.keyClick(window, Qt.Key.Key_E)
+    qtbot.keyClick(window, Qt.Key.Key_E)  # the missed dog r3: an object of the open export
+    assert window.session.selected is not None
+    assert window.session.selected.id == "r3"
+    assert tools.compare.overlay.paths["fn"] == 1

@@ -20,6 +20,7 @@ class ConfusionView(pg.GraphicsLayoutWidget):
 
     def __init__(self, parent=None) -> None:
         super().__init__(parent)
+        self.setBackground("w")
         self.setMinimumHeight(220)
         self.plot = self.addPlot()
         self.plot.setMenuEnabled(False)
@@ -85,7 +86,7 @@ class PrCurve(pg.PlotWidget):
     """Precision against recall at IoU 0.5 for one class (COCO's 101 recall points)."""
 
     def __init__(self, parent=None) -> None:
-        super().__init__(parent)
+        super().__init__(parent, background="w")
         self.setMinimumHeight(160)
         self.setMenuEnabled(False)
         self.setMouseEnabled(x=False, y=False)

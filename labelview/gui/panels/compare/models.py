@@ -21,8 +21,8 @@ LOOSE_IOU = 0.75  # a match below this IoU is listed as a loose one: right class
 _RIGHT = int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
 
 
-def _num(value: float | None) -> str:
-    return "–" if value is None or value < 0 else f"{value:.3f}"
+def _num(value: float | None, digits: int = 3) -> str:
+    return "–" if value is None or value < 0 else f"{value:.{digits}f}"
 
 
 class CompareModel(RowsModel):
@@ -81,8 +81,8 @@ def _counts(row: PictureResult) -> tuple[int, int, int]:
 class ClassesModel(RowsModel):
     """Per-class TP / FP / FN, precision, recall, F1 and AP; the totals last."""
 
-    HEADERS = ("Class", "TP", "FP", "FN", "Precision", "Recall", "F1", "AP", "AP50")
-    TITLES = ("Class", "TP", "FP", "FN", "P", "R", "F1", "AP", "AP50")
+    HEADERS = ("Class", "TP", "FP", "FN", "Precision", "Recall", "F1", "AP@[.5:.95]")
+    TITLES = ("Class", "TP", "FP", "FN", "P", "R", "F1", "AP")
 
     def __init__(self, parent=None) -> None:
         super().__init__(parent)
@@ -111,18 +111,24 @@ class ClassesModel(RowsModel):
         row, ap, ap50 = self.rows[index.row()]
         column = index.column()
         if role == Qt.ItemDataRole.DisplayRole:
+            # Two decimals: the dock is narrow; the tooltip has the rest.
             values = (
                 row.name,
                 row.tp,
                 row.fp,
                 row.fn,
-                _num(row.precision),
-                _num(row.recall),
-                _num(row.f1),
-                _num(ap),
-                _num(ap50),
+                _num(row.precision, 2),
+                _num(row.recall, 2),
+                _num(row.f1, 2),
+                _num(ap, 2),
             )
             return values[column]
+        if role == Qt.ItemDataRole.ToolTipRole:
+            return (
+                f"{row.name}: {row.references:,} reference, {row.candidates:,} candidate objects\n"
+                f"precision {_num(row.precision)}, recall {_num(row.recall)}, F1 {_num(row.f1)}\n"
+                f"AP@[.5:.95] {_num(ap)}, AP50 {_num(ap50)}"
+            )
         if role == Qt.ItemDataRole.FontRole and index.row() == len(self.rows) - 1:
             from PySide6.QtGui import QFont
 

@@ -149,6 +149,10 @@ class ComparePanel(QWidget):
         self.classes_model = ClassesModel(self)
         self.classes_table = row_table(self.classes_model)
         _stretch_first(self.classes_table)
+        self.classes_table.horizontalHeader().setMinimumSectionSize(28)
+        self.classes_table.horizontalHeader().setSectionResizeMode(
+            0, QHeaderView.ResizeMode.ResizeToContents
+        )
         self.classes_table.selectionModel().currentRowChanged.connect(self._class_chosen)
         self.pr_curve = PrCurve()
         page = QWidget()

@@ -1,8 +1,9 @@
-"""Command line: `labelview [FILE]` opens the window; `convert|info|formats|review` run headless.
+"""Command line: `labelview [FILE]` opens the window; `convert|info|compare|check|formats|
+review` run headless (`compare` and `check` live in cli_compare and cli_check).
 
 Exit codes: 0 ok, 1 errors (unreadable input, errors reported while reading or writing; with
 `convert --strict` any reading issue), 2 usage, 130 interrupted.
-Only this module prints.
+Only the cli modules print.
 """
 
 from __future__ import annotations
@@ -15,9 +16,9 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
-from labelview import __version__
+from labelview import __version__, cli_check, cli_compare
 
-SUBCOMMANDS = ("convert", "info", "formats", "review")
+SUBCOMMANDS = ("convert", "info", "compare", "check", "formats", "review")
 EXIT_OK, EXIT_ERRORS, EXIT_USAGE = 0, 1, 2
 EXIT_INTERRUPTED = 130  # the shell's convention for SIGINT
 
@@ -109,6 +110,8 @@ def build_parser() -> argparse.ArgumentParser:
     info.add_argument("--json", action="store_true", help="machine-readable output")
     _add_read_options(info)
 
+    cli_compare.add_parser(commands)
+    cli_check.add_parser(commands)
     commands.add_parser("formats", help="list the formats labelview reads and writes")
 
     review = commands.add_parser("review", help="spot-check verdicts saved beside an export")
@@ -479,7 +482,14 @@ def _quiet_stdout() -> None:
         pass
 
 
-COMMANDS = {"convert": cmd_convert, "info": cmd_info, "formats": cmd_formats, "review": cmd_review}
+COMMANDS = {
+    "convert": cmd_convert,
+    "info": cmd_info,
+    "compare": cli_compare.cmd_compare,
+    "check": cli_check.cmd_check,
+    "formats": cmd_formats,
+    "review": cmd_review,
+}
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -125,8 +125,14 @@ def iou_matrix(
     candidates: Sequence[ObjectLabel],
     references: Sequence[ObjectLabel],
     size: tuple[int, int] | None,
+    crowd: Sequence[bool] | None = None,
 ) -> np.ndarray:
-    """IoU of every candidate (rows) with every reference (columns)."""
+    """IoU of every candidate (rows) with every reference (columns).
+
+    `crowd[j]`: reference j is a crowd region, so its "IoU" is the share of the candidate inside
+    it (COCO's rule: a detection within a crowd is not a false positive).
+    """
+    flags = [int(bool(c)) for c in crowd] if crowd is not None else [0] * len(references)
     if not candidates or not references:
         return np.zeros((len(candidates), len(references)))
     everything = [*candidates, *references]
@@ -136,14 +142,10 @@ def iou_matrix(
     if use_pixels:
         width, height = size  # type: ignore[misc]
         rles = [_as_rle(o, height, width) for o in everything]
-        ious = coco_mask.iou(
-            rles[: len(candidates)], rles[len(candidates) :], [0] * len(references)
-        )
+        ious = coco_mask.iou(rles[: len(candidates)], rles[len(candidates) :], flags)
     else:
         boxes = [_as_box(o) for o in everything]
-        ious = coco_mask.iou(
-            boxes[: len(candidates)], boxes[len(candidates) :], [0] * len(references)
-        )
+        ious = coco_mask.iou(boxes[: len(candidates)], boxes[len(candidates) :], flags)
     return np.asarray(ious, dtype=np.float64).reshape(len(candidates), len(references))
 
 
@@ -155,14 +157,19 @@ def _as_box(obj: ObjectLabel) -> list[float]:
     return [x0, y0, max(x1 - x0, 1.0), max(y1 - y0, 1.0)]
 
 
+def _degenerate(geometry: object) -> bool:
+    """A box without width or height (a point written as a box): compared as its 1-pixel box."""
+    return isinstance(geometry, Box) and (geometry.w < 1 or geometry.h < 1)
+
+
 def _as_rle(obj: ObjectLabel, height: int, width: int) -> dict:
     geometry = obj.geometry
     if isinstance(geometry, Mask):
         encoded = geometry.to_coco_rle()
-    elif obj.kind in AREA_KINDS:
-        from labelview.ops.raster import rasterise
+    elif obj.kind in AREA_KINDS and not _degenerate(geometry):
+        from labelview.ops.raster import rasterise_rle
 
-        encoded = rle.encode_coco(rasterise(geometry, height, width))
+        encoded = rasterise_rle(geometry, height, width)
     else:
         x, y, w, h = _as_box(obj)
         encoded = rle.rings_to_rle([Box(x, y, w, h).corners()], height, width)

@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QObject, Qt
+from PySide6.QtCore import QObject, QRectF, Qt
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QFrame, QScrollArea
 
@@ -18,6 +18,7 @@ from labelview.gui.dialogs.convert import ConvertDialog
 from labelview.gui.panels.compare import ComparePanel
 from labelview.gui.panels.review import ReviewPanel
 from labelview.gui.panels.stats import StatsPanel
+from labelview.model import ObjectLabel
 from labelview.review import ReviewFilter
 
 if TYPE_CHECKING:
@@ -81,7 +82,8 @@ class ReviewTools(QObject):
         self.review.filter_changed.connect(self._filter_changed)
         self.review.verdicts_changed.connect(self._update_stats)
         self.review.item_requested.connect(session.set_item)
-        self.compare.item_requested.connect(session.set_item)
+        self.compare.picture_requested.connect(session.set_item)
+        self.compare.object_requested.connect(self._show_object)
         self.compare.comparison_changed.connect(self._item_changed)
 
     def add_actions(self) -> None:
@@ -101,6 +103,12 @@ class ReviewTools(QObject):
         else:
             file_menu.addAction(action)
         self.convert_action = action
+        # E / Shift+E: walk the Compare dock's errors (nothing happens without a comparison).
+        for key, step in (("E", 1), ("Shift+E", -1)):
+            walk = QAction("Next error" if step > 0 else "Previous error", window)
+            walk.setShortcut(QKeySequence(key))
+            walk.triggered.connect(lambda _checked=False, s=step: self.compare.step_error(s))
+            window.addAction(walk)
         self._fit_action = next((a for a in window.actions() if a.text() == "&Fit to window"), None)
         self._fit_keys = self._fit_action.shortcuts() if self._fit_action else []
 
@@ -157,12 +165,26 @@ class ReviewTools(QObject):
 
     def _filter_changed(self, flt: ReviewFilter) -> None:
         self.session.set_object_filter(flt.object_visible if restrictive(flt) else None)
+        self.compare.set_score(flt.min_confidence)
         self._update_stats()
 
     def _update_stats(self) -> None:
         dock = self.window.docks.get("Statistics")
         if dock is not None and dock.isVisible() and not dock.visibleRegion().isEmpty():
             self.stats.update_from(self.review)
+
+    def _show_object(self, obj: ObjectLabel) -> None:
+        """Select a compared object (when it is the open export's) and zoom to it."""
+        session = self.session
+        item = session.item
+        if item is not None and obj in item.objects:
+            session.select(obj)
+        if obj.geometry is None:
+            return
+        x0, y0, x1, y1 = obj.geometry.bounds()
+        margin = max(x1 - x0, y1 - y0, 20.0)  # the object and as much around it
+        view = self.window.canvas.view
+        view.setRange(QRectF(x0 - margin, y0 - margin, x1 - x0 + 2 * margin, y1 - y0 + 2 * margin))
 
     def _review_shown(self, shown: bool) -> None:
         # F means "needs fix" while the Review dock is on screen, "fit to window" otherwise.

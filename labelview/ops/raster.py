@@ -243,3 +243,19 @@ def polygon_area(polygon: Polygon, height: int, width: int) -> int:
     encoded = coco_mask.frPyObjects(flat, height, width)
     merged = coco_mask.merge(encoded) if len(encoded) > 1 else encoded[0]
     return int(coco_mask.area(merged))
+
+
+def rasterise_rle(geometry: Geometry, height: int, width: int) -> rle.RLE:
+    """`rasterise` as COCO RLE, without the full-size mask where pycocotools can go straight to
+    RLE (boxes, rotated boxes, ellipses, polygons without holes): comparing 1080p video frames
+    costs a few kilobytes per object, not 2 MB.
+    """
+    if isinstance(geometry, Mask):
+        return rle.encode_coco(rasterise(geometry, height, width))
+    if isinstance(geometry, Polygon) and not geometry.has_holes:
+        return rle.rings_to_rle([p.outer for p in geometry.parts], height, width)
+    if isinstance(geometry, (Box, RotatedBox)):
+        return rle.rings_to_rle([geometry.corners()], height, width)
+    if isinstance(geometry, Ellipse):
+        return rle.rings_to_rle([_ellipse_points(geometry)], height, width)
+    return rle.encode_coco(rasterise(geometry, height, width))

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from labelview import formats
-from tests.fuzz.mutate import MUTATORS, Chooser, pick, may_drop
+from tests.fuzz.mutate import MUTATORS, Chooser, may_drop, pick
 
 DATA = Path(__file__).resolve().parent.parent / "data"
 

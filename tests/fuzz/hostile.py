@@ -10,7 +10,6 @@ memory).
 from __future__ import annotations
 
 import base64
-import gzip
 import json
 import os
 import re
@@ -56,7 +55,7 @@ def _deflate_bomb(size: int) -> tuple[bytes, int]:
 
 
 def zip_bomb(path: Path, members: dict[str, bytes], bomb_name: str, size: int = GIB) -> None:
-    """A zip with `members` (deflated normally) and `bomb_name` expanding to `size` bytes from ~1 MB."""
+    """A zip of `members` (deflated normally) and `bomb_name`, ~1 MB expanding to `size` bytes."""
     import zipfile
 
     with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
@@ -66,7 +65,7 @@ def zip_bomb(path: Path, members: dict[str, bytes], bomb_name: str, size: int = 
     # Append the bomb member by hand: zipfile cannot write an already-compressed stream.
     raw = path.read_bytes()
     end = raw.rindex(b"PK\x05\x06")
-    entries, central_size, central_at = struct.unpack("<HII", raw[end + 10 : end + 20])
+    entries, _central_size, central_at = struct.unpack("<HII", raw[end + 10 : end + 20])
     central, local = raw[central_at:end], raw[:central_at]
     name = bomb_name.encode()
     offset = len(local)
@@ -136,10 +135,7 @@ def _link_beside(seed: str, member: str, target: str | Callable[[Path], Path]) -
     def build(folder: Path) -> Path:
         path = _seed(seed, folder)
         link = folder / member
-        if callable(target):
-            pointed = target(folder)
-        else:
-            pointed = Path(target) if target != "self" else link
+        pointed = target(folder) if callable(target) else Path(target) if target != "self" else link
         link.symlink_to(pointed)
         return path
 
@@ -201,9 +197,7 @@ def _yolo_root(folder: Path) -> Path:
 
 def _utf16_doctype(folder: Path) -> Path:
     path = _seed("voc", folder)
-    laughs = "".join(
-        f'<!ENTITY l{i} "{("&l%d;" % (i - 1)) * 10 if i else "lol"}">' for i in range(10)
-    )
+    laughs = "".join(f'<!ENTITY l{i} "{f"&l{i - 1};" * 10 if i else "lol"}">' for i in range(10))
     text = (DATA / "voc/Annotations/img1.xml").read_text()
     text = re.sub(r"^<\?xml[^>]*\?>\s*", "", text)
     text = text.replace("<folder>", "<folder>&l9;", 1)

@@ -305,7 +305,7 @@ def mutate_xml(raw: bytes, chooser: Chooser, *, most: int = 3) -> tuple[bytes, l
     return ('<?xml version="1.0" encoding="utf-8"?>\n' + text).encode("utf-8"), done
 
 
-# --- YOLO label text and YAML -----------------------------------------------------------------------
+# --- YOLO label text and YAML ---------------------------------------------------------------------
 
 TEXT_OPS = ("token", "delete token", "duplicate token", "delete line", "duplicate line", "garbage")
 GARBAGE_LINES = ["", "abc", "0", "0 0.5", "0 0.5 0.5 0.5 0.5 0.5", "\x00", "x" * HUGE, "-1 0 0 1 1"]

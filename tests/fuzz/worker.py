@@ -16,6 +16,7 @@ reader. The oracle (see `tests/fuzz/harness.py` for the kinds):
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import resource
@@ -37,10 +38,8 @@ def _cap_memory() -> None:
 
 def _reset_peak() -> None:
     # Writing 5 to clear_refs resets VmHWM (Linux ≥ 4.0), so each job reports its own peak.
-    try:
+    with contextlib.suppress(OSError):
         Path("/proc/self/clear_refs").write_text("5")
-    except OSError:
-        pass
 
 
 def peak_rss_mb(pid: int | str = "self") -> float:
@@ -124,6 +123,9 @@ class Job:
 
     def run(self) -> None:
         spec = self.spec
+        if "probe" in spec:  # the harness's own tests: a stage that sleeps or allocates
+            self.probe(spec["probe"], spec.get("amount", 1))
+            return
         path = Path(spec["input"])
         readers = spec["readers"]
         own = readers[0]
@@ -161,6 +163,17 @@ class Job:
             )
         for name in spec.get("writers", ()):
             self.write(name, dataset)
+
+    def probe(self, what: str, amount: float) -> None:
+        self.stage(f"probe {what}")
+        try:
+            if what == "sleep":
+                time.sleep(amount)
+            elif what == "allocate":  # amount in MiB, touched so it is resident
+                block = bytearray(int(amount) * 1024 * 1024)
+                block[::4096] = b"x" * len(block[::4096])
+        except Exception as error:
+            self.findings.append(_escaped("probe", what, error))
 
     def write(self, name: str, dataset: Any) -> None:
         from labelview import formats

@@ -39,6 +39,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--timeout", type=float, default=30.0, help="seconds a stage may take")
     parser.add_argument("--memory-mb", type=int, default=2048, help="address-space cap")
     parser.add_argument("--no-hostile", action="store_true", help="skip the hostile cases")
+    parser.add_argument(
+        "--save", type=Path, help="save the first input of each finding here (for fuzz_minimise)"
+    )
     args = parser.parse_args(argv)
 
     wanted = set(args.formats or ())
@@ -74,6 +77,8 @@ def main(argv: list[str] | None = None) -> int:
                 job = case.job(contents, done, folder / "out", other_reader=other)
                 outcome = worker.run(job)
                 tally.add(case.seed.name, outcome, "; ".join(done))
+                if args.save:
+                    _save(args.save, case.seed.name, job, outcome, contents, done)
                 if count % 200 == 0:
                     left = (deadline - time.monotonic()) / 60
                     print(f"  {count} inputs, {left:.1f} min left", file=sys.stderr)
@@ -89,6 +94,22 @@ def main(argv: list[str] | None = None) -> int:
     if args.json:
         args.json.write_text(json.dumps(tally.to_json(), indent=2))
     return 0
+
+
+def _save(folder: Path, seed: str, job: dict, outcome, contents: dict, done: list) -> None:
+    """The first input giving each finding key: its seed, job and the mutated file(s)."""
+    for finding in outcome.findings:
+        slot = folder / finding["key"].replace("/", "_").replace(":", "~")[:150]
+        if slot.exists():
+            continue
+        slot.mkdir(parents=True)
+        meta = {"seed": seed, "key": finding["key"], "detail": finding["detail"], "done": done}
+        meta["other_reader"] = job["readers"][1] if len(job["readers"]) > 1 else None
+        (slot / "meta.json").write_text(json.dumps(meta, indent=2))
+        for index, (name, data) in enumerate(sorted(contents.items())):
+            (slot / f"{index}.bin").write_bytes(data)
+            meta.setdefault("files", []).append(name)
+        (slot / "meta.json").write_text(json.dumps(meta, indent=2))
 
 
 if __name__ == "__main__":

@@ -47,8 +47,11 @@ class Outcome:
 class Worker:
     """A `python -m tests.fuzz.worker` subprocess, restarted after it dies or hangs."""
 
-    def __init__(self, *, memory_mb: int = 2048, timeout: float = 30.0) -> None:
+    def __init__(
+        self, *, memory_mb: int = 2048, timeout: float = 30.0, preload: bool = True
+    ) -> None:
         self.memory_mb = memory_mb
+        self.preload = preload  # import labelview before the first job (False: the probes only)
         self.timeout = timeout
         self.proc: subprocess.Popen[bytes] | None = None
         self.buffer = b""
@@ -59,6 +62,7 @@ class Worker:
         env = dict(os.environ)
         env.update(
             FUZZ_MEMORY_MB=str(self.memory_mb),
+            FUZZ_PRELOAD="1" if self.preload else "0",
             PYTHONPATH=str(REPO),
             OMP_NUM_THREADS="1",
             OPENBLAS_NUM_THREADS="1",

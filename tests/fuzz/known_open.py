@@ -10,37 +10,64 @@ The part of issue 13 that fixes each is named first: validation (1), limits (2),
 
 from __future__ import annotations
 
+# fmt: off
 KNOWN_OPEN: dict[str, str] = {
-    # --- (1) validation at the boundary: readers -------------------------------------------------
-    "escaped:read:coco:TypeError@labelview/formats/coco/read.py:*": "(1) COCO: a list where an id is expected (image_id, category_id): unhashable type",
-    "escaped:read:segments:TypeError@labelview/formats/segments/read.py:*": "(1) Segments: a list as a category id: unhashable type",
-    "escaped:read:segments:ValidationError@*": "(1) Segments: a category id of ±Infinity fails the model's validation, not the reader's",
-    "escaped:read:*:ValidationError@labelview/model/*": "(1) a value the model refuses (non-finite id) reaches the model unchecked",
-    "loss:read:*": "(1) a wrong-type container (objects: 0, task: {}, nested_geometries: 1e300) drops "
-    "objects with no issue",
-    # --- (1) validation: writers crash on values a reader accepted --------------------------------
-    "signal:write:*:SIGSEGV": "(1) a coordinate of ±1e9…1e300 reaches pycocotools (COCO, VOC, masks writers): SIGSEGV",
-    "escaped:write:coco:*Error@labelview/formats/coco/write.py:*": "(1) COCO writer: bbox/segmentation values a reader kept (text, lists, non-finite)",
-    "escaped:write:coco:AttributeError@labelview/formats/coco/attributes.py:*": "(1) COCO writer: an attribute value of the wrong type (float has no isdigit)",
-    "escaped:write:yolo:ValueError@labelview/formats/yolo/lines.py:*": "(1) YOLO writer: a rotated box/polygon with a non-finite or absurd corner (zip lengths)",
-    "escaped:write:*:ValueError@labelview/formats/voc/segmentation.py:*": "(1) VOC writer: an image height/width beyond 2**63 sizes the segmentation PNG",
-    "escaped:write:masks:ValueError@labelview/formats/masks.py:*": "(1) masks writer: an image height/width beyond 2**63 sizes the mask",
-    # --- (2) resource limits ---------------------------------------------------------------------
-    "escaped:*:*:RecursionError@labelview/formats/base.py:load_json": "(2) JSON nested deeper than ~1000 levels: RecursionError from the stdlib fallback parser",
-    "escaped:*:*:MemoryError@*": "(2) a zip/gzip bomb or a link to /dev/zero is read whole until the memory cap",
-    "hang:read:*": "(2) a FIFO (as the input or in its folder), a gzip bomb, or YOLO `path: /` walking the "
-    "machine: no answer within the timeout",
-    "count:read:voc": "(2) a VOC annotation symlinked from outside the input folder is followed and read",
-    "escaped:*:*:DecompressionBombError@*": "(2) a 270-byte PNG claiming 50000×50000 (image, imageData, brush): Pillow's bomb error "
-    "escapes",
-    "escaped:write:*:ValueError@labelview/formats/dataloop/shapes.py:load": "(2) a Dataloop mask PNG claiming 50000×50000 fails when the writer decodes it lazily",
-    "escaped:read:*:OSError@labelview/images.py:find": "(2) an image name longer than the file system allows (ENAMETOOLONG) while resolving it",
-    "escaped:read:yolo:OSError@labelview/formats/yolo/layouts.py:*": "(2) a data.yaml split path longer than the file system allows (ENAMETOOLONG)",
-    # --- (3) output names ------------------------------------------------------------------------
-    "escaped:write:*:OSError@labelview/output.py:*": "(3) an output name longer than the file system allows (a 400-digit image name)",
-    "escaped:write:*:UnicodeEncodeError@labelview/output.py:*": "(3) a name with surrogates cannot be encoded as a file name or UTF-8 text",
-    "escaped:write:*:TypeError@labelview/formats/*/write.py:write": "(3) a name with surrogates reaches orjson (str is not valid UTF-8) in COCO/LabelMe",
+    # --- (1) validation at the boundary: readers
+    "escaped:read:coco:TypeError@labelview/formats/coco/read.py:*":
+        "(1) COCO: a list where an id is expected (image_id, category_id): unhashable type",
+    "escaped:read:segments:TypeError@labelview/formats/segments/read.py:*":
+        "(1) Segments: a list as a category id: unhashable type",
+    "escaped:read:segments:ValidationError@*":
+        "(1) Segments: a category id of ±Infinity fails the model's validation, not the "
+        "reader's",
+    "escaped:read:*:ValidationError@labelview/model/*":
+        "(1) a value the model refuses (non-finite id) reaches the model unchecked",
+    "loss:read:*":
+        "(1) a wrong-type container (objects: 0, task: {}, nested_geometries: 1e300) drops "
+        "objects with no issue",
+    # --- (1) validation: writers crash on values a reader accepted
+    "signal:write:*:SIGSEGV":
+        "(1) a coordinate of ±1e9…1e300 reaches pycocotools (COCO, VOC, masks writers): SIGSEGV",
+    "escaped:write:coco:*Error@labelview/formats/coco/write.py:*":
+        "(1) COCO writer: bbox/segmentation values a reader kept (text, lists, non-finite)",
+    "escaped:write:coco:AttributeError@labelview/formats/coco/attributes.py:*":
+        "(1) COCO writer: an attribute value of the wrong type (float has no isdigit)",
+    "escaped:write:yolo:ValueError@labelview/formats/yolo/lines.py:*":
+        "(1) YOLO writer: a rotated box/polygon with a non-finite or absurd corner (zip "
+        "lengths)",
+    "escaped:write:*:ValueError@labelview/formats/voc/segmentation.py:*":
+        "(1) VOC writer: an image height/width beyond 2**63 sizes the segmentation PNG",
+    "escaped:write:masks:ValueError@labelview/formats/masks.py:*":
+        "(1) masks writer: an image height/width beyond 2**63 sizes the mask",
+    # --- (2) resource limits
+    "escaped:*:*:RecursionError@labelview/formats/base.py:load_json":
+        "(2) JSON nested deeper than ~1000 levels: RecursionError from the stdlib fallback "
+        "parser",
+    "escaped:*:*:MemoryError@*":
+        "(2) a zip/gzip bomb or a link to /dev/zero is read whole until the memory cap",
+    "hang:read:*":
+        "(2) a FIFO (as the input or in its folder), a gzip bomb, or YOLO `path: /` walking the"
+        " machine: no answer within the timeout",
+    "count:read:voc":
+        "(2) a VOC annotation symlinked from outside the input folder is followed and read",
+    "escaped:*:*:DecompressionBombError@*":
+        "(2) a 270-byte PNG claiming 50000×50000 (image, imageData, brush): Pillow's bomb error"
+        " escapes",
+    "escaped:write:*:ValueError@labelview/formats/dataloop/shapes.py:load":
+        "(2) a Dataloop mask PNG claiming 50000×50000 fails when the writer decodes it lazily",
+    "escaped:read:*:OSError@labelview/images.py:find":
+        "(2) an image name longer than the file system allows (ENAMETOOLONG) while resolving it",
+    "escaped:read:yolo:OSError@labelview/formats/yolo/layouts.py:*":
+        "(2) a data.yaml split path longer than the file system allows (ENAMETOOLONG)",
+    # --- (3) output names
+    "escaped:write:*:OSError@labelview/output.py:*":
+        "(3) an output name longer than the file system allows (a 400-digit image name)",
+    "escaped:write:*:UnicodeEncodeError@labelview/output.py:*":
+        "(3) a name with surrogates cannot be encoded as a file name or UTF-8 text",
+    "escaped:write:*:TypeError@labelview/formats/*/write.py:write":
+        "(3) a name with surrogates reaches orjson (str is not valid UTF-8) in COCO/LabelMe",
 }
+# fmt: on
 
 # Regression and hostile cases (by name) expected to fail until a fix lands: xfail(strict=True).
 OPEN_CASES: dict[str, str] = {}

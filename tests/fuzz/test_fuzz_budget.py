@@ -82,19 +82,19 @@ def test_the_oracle_sees_a_signal_a_hang_the_memory_cap_and_peak_rss():
     import signal
     import threading
 
-    with Worker(timeout=2.0, memory_mb=1024) as running:
+    with Worker(timeout=1.0, memory_mb=1024, preload=False) as running:
         first = running.proc.pid
-        threading.Timer(0.5, os.kill, (first, signal.SIGSEGV)).start()
-        assert running.run(_probe("sleep", 5)).finding_keys() == ["signal:probe:sleep:SIGSEGV"]
+        threading.Timer(0.3, os.kill, (first, signal.SIGSEGV)).start()
+        assert running.run(_probe("sleep", 3)).finding_keys() == ["signal:probe:sleep:SIGSEGV"]
         assert running.proc.pid != first
 
-        assert running.run(_probe("sleep", 5)).finding_keys() == ["hang:probe:sleep"]
+        assert running.run(_probe("sleep", 3)).finding_keys() == ["hang:probe:sleep"]
 
-        capped = running.run(_probe("allocate", 2048))
+        capped = running.run(_probe("allocate", 2048), timeout=15)
         keys = [key.split("@")[0] for key in capped.finding_keys()]
         assert keys == ["escaped:probe:allocate:MemoryError"]
 
-        fine = running.run(_probe("allocate", 300))
+        fine = running.run(_probe("allocate", 300), timeout=15)
         assert fine.ok
         assert 300 < fine.rss_mb < 1024
         # The peak is per job (VmHWM is reset before each): a small job reports a small one.

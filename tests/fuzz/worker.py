@@ -223,7 +223,8 @@ def main() -> None:
     import warnings
 
     warnings.simplefilter("ignore")
-    from labelview import formats  # noqa: F401  (imported before the first job: not timed)
+    if os.environ.get("FUZZ_PRELOAD", "1") == "1":
+        from labelview import formats  # noqa: F401  (imported before the first job: not timed)
 
     def send(message: dict[str, Any]) -> None:
         protocol.write(json.dumps(message) + "\n")

@@ -58,6 +58,8 @@ KNOWN_OPEN: dict[str, str] = {
         "(2) a Dataloop mask PNG claiming 50000×50000 fails when the writer decodes it lazily",
     "escaped:read:*:OSError@labelview/images.py:find":
         "(2) an image name longer than the file system allows (ENAMETOOLONG) while resolving it",
+    "escaped:read:yolo:FileNotFoundError@labelview/formats/yolo/layouts.py:*":
+        "(2) YOLO `path: /` walks the machine and trips on a /proc entry that vanished",
     "escaped:read:yolo:OSError@labelview/formats/yolo/layouts.py:*":
         "(2) a data.yaml split path longer than the file system allows (ENAMETOOLONG)",
     # --- (3) output names

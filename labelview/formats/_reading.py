@@ -204,3 +204,25 @@ def text(value: Any, what: str = "value") -> str:
 def optional_text(value: Any, what: str = "value") -> str | None:
     """text(value), or None for a missing / null value."""
     return None if value is None else text(value, what)
+
+
+class CappedWarnings:
+    """Located warnings grouped by kind: the first `limit` of a kind are issued as they come, the
+    rest only counted and summed up in one line by `finish()` — a million bad objects of one kind
+    give 21 lines, not a million.
+    """
+
+    def __init__(self, ctx: Any, limit: int = 20) -> None:
+        self.ctx = ctx
+        self.limit = limit
+        self.counts: dict[str, int] = {}
+
+    def __call__(self, kind: str, where: str, message: str, **ids: str | None) -> None:
+        count = self.counts[kind] = self.counts.get(kind, 0) + 1
+        if count <= self.limit:
+            self.ctx.warn(where, message, **ids)
+
+    def finish(self) -> None:
+        for kind, count in self.counts.items():
+            if count > self.limit:
+                self.ctx.warn("", f"{count - self.limit:,} more warnings like: {kind}")

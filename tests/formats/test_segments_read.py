@@ -154,7 +154,7 @@ def test_bitmap_is_decoded_once_for_all_instances(
         calls.append(path)
         return decode(path)
 
-    monkeypatch.setattr(segments_bitmaps, "decode_bitmap", counting)
+    monkeypatch.setattr(segments_bitmaps.BITMAP_CACHE, "decode", counting)
     segments.BITMAP_CACHE.clear()
     dataset, _ = read(bitmap_release, check_bitmaps=False)
     assert calls == []  # nothing decoded while reading

@@ -8,7 +8,7 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 
 from labelview.cancel import checked
-from labelview.formats._reading import BAD_VALUE, Skip, describe, number, size
+from labelview.formats._reading import BAD_VALUE, CappedWarnings, Skip, describe, number, size
 from labelview.formats.ango.answers import AnswersMixin, _merge_frames
 from labelview.formats.ango.ontology import _load_ontology, _Ontology, _rgb
 from labelview.formats.ango.shapes import ShapesMixin, _Skipped
@@ -67,7 +67,7 @@ class _Reader(ShapesMixin, AnswersMixin, StatusMixin):
         self.images = ctx.images
         self.ids: set[str] = set()
         self.seen = 0
-        self.warned: Counter[str] = Counter()
+        self.capped = CappedWarnings(self.ctx, _MAX_LOCATED)
         self.undrawn: Counter[str] = Counter()
         self.inferred_rotation = 0
         self.strings: dict[str, str] = {}
@@ -84,14 +84,10 @@ class _Reader(ShapesMixin, AnswersMixin, StatusMixin):
 
     def warn(self, kind: str, where: Place | str, message: str, **ids: str | None) -> None:
         """A located warning; after _MAX_LOCATED of one kind, the rest are only counted."""
-        self.warned[kind] += 1
-        if self.warned[kind] <= _MAX_LOCATED:
-            self.ctx.warn(str(where), message, **ids)
+        self.capped(kind, str(where), message, **ids)
 
     def finish(self) -> None:
-        for kind, count in self.warned.items():
-            if count > _MAX_LOCATED:
-                self.ctx.warn("", f"{count - _MAX_LOCATED:,} more warnings like: {kind}")
+        self.capped.finish()
         if self.undrawn:
             listed = ", ".join(f"{tool} {n:,}" for tool, n in self.undrawn.most_common())
             self.ctx.warn("", f"objects kept without a drawable shape (data in extra): {listed}")

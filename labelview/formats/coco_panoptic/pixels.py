@@ -8,14 +8,13 @@ from __future__ import annotations
 
 import io
 import struct
-import threading
-from collections import OrderedDict
 from pathlib import Path
 
 import numpy as np
 
 from labelview import limits
 from labelview.model import LazyMask, Mask
+from labelview.ops.decoded import DecodedCache
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 MAX_SEGMENT_ID = 256**3 - 1
@@ -81,35 +80,8 @@ def encode_ids(ids: np.ndarray) -> bytes:
     return buffer.getvalue()
 
 
-class _IdCache:
-    """A few decoded PNGs, least recently used dropped first (thread-safe: the GUI decodes in
-    workers). Every segment of a PNG selects its pixels from the same decoded ids.
-    """
-
-    def __init__(self, max_entries: int = 4) -> None:
-        self.max_entries = max_entries
-        self._entries: OrderedDict[Path, np.ndarray] = OrderedDict()
-        self._lock = threading.Lock()
-
-    def get(self, path: Path) -> np.ndarray:
-        with self._lock:
-            found = self._entries.get(path)
-            if found is not None:
-                self._entries.move_to_end(path)
-                return found
-        ids = decode_ids(path)
-        with self._lock:
-            self._entries[path] = ids
-            while len(self._entries) > self.max_entries:
-                self._entries.popitem(last=False)
-        return ids
-
-    def clear(self) -> None:
-        with self._lock:
-            self._entries.clear()
-
-
-ID_CACHE = _IdCache()
+# A few decoded id maps: every segment of a PNG selects its pixels from the same one.
+ID_CACHE = DecodedCache(decode_ids, max_entries=4)
 
 
 class SegmentPixels:

@@ -9,6 +9,7 @@ from typing import Any
 
 from labelview.formats._reading import (
     BAD_VALUE,
+    CappedWarnings,
     Skip,
     at,
     describe,
@@ -101,7 +102,7 @@ class TaskReader:
         self.dataset = Dataset()
         self.images = ctx.images
         self.ids: set[str] = set()
-        self.warned: Counter[str] = Counter()
+        self.capped = CappedWarnings(self.ctx, _MAX_LOCATED)
         self.undrawn: Counter[str] = Counter()
         self.unplaced = 0
         self.rotated_images = 0
@@ -113,14 +114,10 @@ class TaskReader:
 
     def warn(self, kind: str, where: str, message: str, **ids: str | None) -> None:
         """A located warning; after _MAX_LOCATED of one kind, the rest are only counted."""
-        self.warned[kind] += 1
-        if self.warned[kind] <= _MAX_LOCATED:
-            self.ctx.warn(where, message, **ids)
+        self.capped(kind, where, message, **ids)
 
     def finish(self) -> None:
-        for kind, count in self.warned.items():
-            if count > _MAX_LOCATED:
-                self.ctx.warn("", f"{count - _MAX_LOCATED:,} more warnings like: {kind}")
+        self.capped.finish()
         if self.undrawn:
             listed = ", ".join(f"{kind} {n:,}" for kind, n in self.undrawn.most_common())
             self.ctx.warn("", f"regions kept without a drawable shape (value in extra): {listed}")

@@ -11,6 +11,7 @@ import orjson
 
 from labelview.formats._reading import (
     BAD_VALUE,
+    CappedWarnings,
     Skip,
     at,
     describe,
@@ -104,20 +105,16 @@ class _Reader:
         self.images = ctx.images
         self.ids: set[str] = set()
         self.rows = 0
-        self.warned: Counter[str] = Counter()
+        self.capped = CappedWarnings(self.ctx, _MAX_LOCATED)
         self.remote_masks = 0
         self.undrawn: Counter[str] = Counter()
         self.projects: dict[str, str | None] = {}
 
     def warn(self, kind: str, where: str, message: str, **ids: str | None) -> None:
-        self.warned[kind] += 1
-        if self.warned[kind] <= _MAX_LOCATED:
-            self.ctx.warn(where, message, **ids)
+        self.capped(kind, where, message, **ids)
 
     def finish(self) -> None:
-        for kind, count in self.warned.items():
-            if count > _MAX_LOCATED:
-                self.ctx.warn("", f"{count - _MAX_LOCATED:,} more warnings like: {kind}")
+        self.capped.finish()
         if self.remote_masks:
             self.ctx.warn(
                 "",

@@ -8,14 +8,13 @@ LRU cache shared by all its instances.
 
 from __future__ import annotations
 
-import threading
-from collections import OrderedDict
 from functools import partial
 from pathlib import Path
 
 import numpy as np
 
 from labelview.model import LazyMask, Mask
+from labelview.ops.decoded import DecodedCache
 
 _RGB_MODES = frozenset({"RGBA", "RGB"})
 _ID_MODES = frozenset({"I", "I;16", "I;16B", "I;16L", "I;16N"})
@@ -48,38 +47,8 @@ def decode_bitmap(path: Path) -> np.ndarray:
     raise BitmapError(f"{path.name}: PNG mode {mode} holds no instance ids (expected RGBA)")
 
 
-class _BitmapCache:
-    """A few decoded bitmaps, least recently used dropped first (thread-safe for GUI workers)."""
-
-    def __init__(self, *, max_entries: int = 8, max_bytes: int = 512 * 1024 * 1024) -> None:
-        self.max_entries = max_entries
-        self.max_bytes = max_bytes
-        self._entries: OrderedDict[Path, np.ndarray] = OrderedDict()
-        self._lock = threading.Lock()
-
-    def get(self, path: Path) -> np.ndarray:
-        with self._lock:
-            found = self._entries.get(path)
-            if found is not None:
-                self._entries.move_to_end(path)
-                return found
-        ids = decode_bitmap(path)
-        with self._lock:
-            self._entries[path] = ids
-            self._entries.move_to_end(path)
-            while len(self._entries) > 1 and (
-                len(self._entries) > self.max_entries
-                or sum(a.nbytes for a in self._entries.values()) > self.max_bytes
-            ):
-                self._entries.popitem(last=False)
-        return ids
-
-    def clear(self) -> None:
-        with self._lock:
-            self._entries.clear()
-
-
-BITMAP_CACHE = _BitmapCache()
+# A few decoded bitmaps, shared by the objects of one PNG.
+BITMAP_CACHE = DecodedCache(decode_bitmap)
 
 
 class Bitmap:

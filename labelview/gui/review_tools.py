@@ -14,6 +14,7 @@ from PySide6.QtCore import QObject, QRectF, Qt
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QFrame, QScrollArea
 
+from labelview.errors import Issue
 from labelview.gui.dialogs.convert import ConvertDialog
 from labelview.gui.panels.compare import ComparePanel
 from labelview.gui.panels.review import ReviewPanel
@@ -84,6 +85,7 @@ class ReviewTools(QObject):
         self.review.item_requested.connect(session.set_item)
         self.compare.picture_requested.connect(session.set_item)
         self.compare.object_requested.connect(self._show_object)
+        self.stats.health.finding_requested.connect(self._show_finding)
         self.compare.comparison_changed.connect(self._item_changed)
 
     def add_actions(self) -> None:
@@ -172,6 +174,13 @@ class ReviewTools(QObject):
         dock = self.window.docks.get("Statistics")
         if dock is not None and dock.isVisible() and not dock.visibleRegion().isEmpty():
             self.stats.update_from(self.review)
+
+    def _show_finding(self, finding) -> None:
+        """Show the item (and select the object) a health finding is about."""
+        if finding.item is not None:
+            self.session.jump_to(
+                Issue("", "", finding.message, item=finding.item, object=finding.object)
+            )
 
     def _show_object(self, obj: ObjectLabel) -> None:
         """Select a compared object (when it is the open export's) and zoom to it."""

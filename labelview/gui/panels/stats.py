@@ -13,6 +13,7 @@ from PySide6.QtGui import QColor, QFontMetrics
 from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 
 from labelview.gui.canvas.palette import color_for
+from labelview.gui.panels.health import HealthPanel
 from labelview.model import Dataset, Item
 from labelview.review import ReviewFilter, ReviewLog
 
@@ -96,7 +97,9 @@ class StatsPanel(QWidget):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(2, 2, 2, 2)
         layout.addWidget(self.note)
-        layout.addWidget(self.view, 1)
+        layout.addWidget(self.view, 3)
+        self.health = HealthPanel()
+        layout.addWidget(self.health, 1)
         self.data: dict = {}
         self.dataset: Dataset | None = None
 
@@ -108,6 +111,8 @@ class StatsPanel(QWidget):
         rows: Iterable[int] | None = None,
     ) -> None:
         """Recount and redraw (items `rows`, objects passing `flt`)."""
+        if dataset is not self.dataset:
+            self.health.set_dataset(dataset)
         self.dataset = dataset
         for plot in self.plots.values():
             plot.clear()

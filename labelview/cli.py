@@ -16,7 +16,7 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
-from labelview import __version__, cli_check, cli_compare
+from labelview import __version__, cli_audit, cli_check, cli_compare
 
 SUBCOMMANDS = ("convert", "info", "compare", "check", "formats", "review")
 EXIT_OK, EXIT_ERRORS, EXIT_USAGE = 0, 1, 2
@@ -125,6 +125,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--format", choices=("csv", "json"), help="default: from the suffix, else csv"
     )
     export.add_argument("--force", action="store_true", help="overwrite an existing output file")
+    cli_audit.add_parser(review_commands)
     return parser
 
 
@@ -418,6 +419,8 @@ def cmd_formats(_args: argparse.Namespace) -> int:
 
 
 def cmd_review(args: argparse.Namespace) -> int:
+    if args.review_command == "report":
+        return cli_audit.cmd_report(args)
     from labelview import review
     from labelview.errors import LabelviewError
     from labelview.output import atomic_write

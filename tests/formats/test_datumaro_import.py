@@ -96,7 +96,7 @@ ONLY: dict[str, str] = {"encord-video-frames": "cute-cat.mp4"}
 # Known gaps, kept visible: the sample has shapes with `label=""`, which we keep as a class named
 # "" (as given) and write as such; Datumaro refuses a label without a name on import.
 GAPS: dict[str, str] = {
-    "cvat-skeleton": "shapes with label=\"\" are written as a class with an empty name, which "
+    "cvat-skeleton": 'shapes with label="" are written as a class with an empty name, which '
     "Datumaro's importers refuse",
 }
 # Left out, their labelled images are not all in the samples: Encord's image group (none of the 3

@@ -262,3 +262,21 @@ def test_a_verdict_on_the_selected_object(qtbot, window, export) -> None:
     window.session.step_item(1)
     assert not panel.on_object.isEnabled()
     assert panel.judged_object() is None
+
+
+def test_audit_report_from_the_review_dock(qtbot, window, export, tmp_path) -> None:
+    from labelview.gui.panels import review_files
+
+    panel = show_review(qtbot, window, export)
+    for index, verdict in ((0, "accept"), (1, "accept"), (2, "reject")):
+        panel.set_current(index)
+        panel.set_verdict(verdict)
+    report = tmp_path / "audit.html"
+    message = review_files.write_audit(panel, report)
+    assert message.startswith("9 judged, 3 defective: reject")  # 3 objects on each judged item
+    assert "REJECT the batch" in report.read_text()
+    assert (tmp_path / "audit.rework.csv").read_text().count("reject") == 3
+    from PySide6.QtWidgets import QToolButton
+
+    button = next(b for b in panel.findChildren(QToolButton) if b.text() == "Export verdicts")
+    assert "Audit report…" in [action.text() for action in button.menu().actions()]

@@ -7,7 +7,7 @@ The panel works on a dataset handed to it (`set_dataset`) and talks back through
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -21,7 +21,6 @@ from PySide6.QtGui import QAction, QColor, QKeySequence
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
-    QFileDialog,
     QFormLayout,
     QGroupBox,
     QHBoxLayout,
@@ -40,6 +39,8 @@ from PySide6.QtWidgets import (
 
 from labelview import review
 from labelview.errors import LabelviewError
+from labelview.gui.panels import review_files
+from labelview.gui.panels.choice_filter import ChoiceFilter
 from labelview.gui.panels.tables import RowsModel, row_table, select_quietly
 from labelview.model import Dataset, Item, ObjectLabel
 from labelview.review import ReviewFilter, ReviewLog
@@ -58,68 +59,6 @@ VERDICT_COLORS = {
 }
 # Above this many objects the item list follows the slider on release, not on every step.
 LIVE_LIMIT = 200_000
-
-
-class ChoiceFilter(QToolButton):
-    """A drop-down of checkable values; nothing unchecked means "all"."""
-
-    changed = Signal()
-
-    def __init__(self, title: str, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self.title = title
-        self.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
-        self.setMenu(QMenu(self))
-        self.values: list[str] = []
-        self.actions_by_value: dict[str, QAction] = {}
-        self.set_values([])
-
-    def set_values(self, values: Iterable[str], labels: dict[str, str] | None = None) -> None:
-        menu = self.menu()
-        menu.clear()
-        self.values = list(values)
-        self.actions_by_value = {}
-        every = menu.addAction("All")
-        every.triggered.connect(self.clear)
-        menu.addSeparator()
-        for value in self.values:
-            action = menu.addAction((labels or {}).get(value, value or "(none)"))
-            action.setCheckable(True)
-            action.toggled.connect(self._toggled)
-            self.actions_by_value[value] = action
-        self.setEnabled(bool(self.values))
-        self._caption()
-
-    def chosen(self) -> frozenset[str] | None:
-        """The ticked values, or None for all."""
-        ticked = frozenset(v for v, a in self.actions_by_value.items() if a.isChecked())
-        return ticked or None
-
-    def set_chosen(self, values: Iterable[str] | None) -> None:
-        wanted = set(values or ())
-        for value, action in self.actions_by_value.items():
-            action.blockSignals(True)
-            action.setChecked(value in wanted)
-            action.blockSignals(False)
-        self._caption()
-        self.changed.emit()
-
-    def clear(self) -> None:
-        self.set_chosen(None)
-
-    def _toggled(self) -> None:
-        self._caption()
-        self.changed.emit()
-
-    def _caption(self) -> None:
-        chosen = self.chosen()
-        if chosen is None:
-            text = "all"
-        elif len(chosen) == 1:
-            text = next(iter(chosen)) or "(none)"
-        else:
-            text = f"{len(chosen)} of {len(self.values)}"
-        self.setText(f"{self.title}: {text}")
 
 
 class ReviewItemsModel(RowsModel):
@@ -320,8 +259,10 @@ class ReviewPanel(QWidget):
         export_button.setText("Export verdicts")
         export_button.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
         export_menu = QMenu(export_button)
-        export_menu.addAction("As CSV…", lambda: self._choose_export("csv"))
-        export_menu.addAction("As JSON…", lambda: self._choose_export("json"))
+        export_menu.addAction("As CSV…", lambda: review_files.choose_export(self, "csv"))
+        export_menu.addAction("As JSON…", lambda: review_files.choose_export(self, "json"))
+        export_menu.addSeparator()
+        export_menu.addAction("Audit report…", lambda: review_files.choose_audit(self))
         export_button.setMenu(export_menu)
         note_row = QHBoxLayout()
         note_row.addWidget(self.note, 1)
@@ -631,19 +572,4 @@ class ReviewPanel(QWidget):
 
     def export(self, path: Path) -> None:
         """Save every verdict as CSV (.csv) or JSON (anything else)."""
-        if self.log is None:
-            return
-        text = self.log.to_csv() if path.suffix.lower() == ".csv" else self.log.to_json()
-        from labelview.output import atomic_write
-
-        atomic_write(path, text.encode("utf-8"))
-
-    def _choose_export(self, kind: str) -> None:
-        if self.log is None:
-            return
-        start = str(self.log.path.with_suffix(f".{kind}"))
-        name, _ = QFileDialog.getSaveFileName(
-            self, "Export verdicts", start, f"{kind.upper()} (*.{kind})"
-        )
-        if name:
-            self.export(Path(name))
+        review_files.export_verdicts(self, path)

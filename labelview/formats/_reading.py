@@ -17,6 +17,7 @@ import math
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from labelview import limits
 from labelview.formats.base import where as at
 
 __all__ = [
@@ -50,9 +51,8 @@ BAD_VALUE = (
     RecursionError,
 )
 
-# Coordinates beyond this are broken values, not pixels (the largest real images are ~1e5 px); a
-# writer handing them to a rasteriser would allocate by the extent.
-MAX_COORDINATE = 1e7
+# Coordinates beyond this are broken values, not pixels (one constant, in labelview.limits).
+MAX_COORDINATE = limits.MAX_COORDINATE
 _MAX_INT = 2**63 - 1
 _MISSING: Any = object()
 

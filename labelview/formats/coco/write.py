@@ -319,8 +319,14 @@ def _polygon_fields(
     if area_given:
         pass
     elif width and height:
-        encoded = coco_mask.frPyObjects(flat, height, width)
-        area = float(coco_mask.area(coco_mask.merge(encoded) if len(encoded) > 1 else encoded[0]))
+        # Clipped to the image: pycocotools allocates by a polygon's extent.
+        inside = rle.clipped_flat(rings, height, width)
+        if inside:
+            encoded = coco_mask.frPyObjects(inside, height, width)
+            merged = coco_mask.merge(encoded) if len(encoded) > 1 else encoded[0]
+            area = float(coco_mask.area(merged))
+        else:
+            area = 0.0
     else:
         area = float(sum(_shoelace(ring) for ring in rings))
     return flat, [x0, y0, x1 - x0, y1 - y0], area

@@ -32,6 +32,8 @@ __all__ = [
     "mapping",
     "member",
     "number",
+    "optional_mapping",
+    "optional_sequence",
     "optional_text",
     "sequence",
     "size",
@@ -143,6 +145,18 @@ def sequence(value: Any, what: str = "value") -> Sequence[Any]:
     if not isinstance(value, (list, tuple)):
         raise Skip(f"{what} must be a list, got {_kind(value)}")
     return value
+
+
+def optional_mapping(value: Any, what: str = "value") -> Mapping[str, Any]:
+    """An optional JSON object: {} when absent (None), Skip when present with another type —
+    `value or {}` would turn `labels: 0` into no labels without a word.
+    """
+    return {} if value is None else mapping(value, what)
+
+
+def optional_sequence(value: Any, what: str = "value") -> Sequence[Any]:
+    """An optional JSON list: [] when absent (None), Skip when present with another type."""
+    return [] if value is None else sequence(value, what)
 
 
 def number(value: Any, what: str = "value") -> float:

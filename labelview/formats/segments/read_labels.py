@@ -27,7 +27,8 @@ class LabelReader(ObjectReader):
         sample = mapping(sample, "sample")
         uuid = ident_text(sample.get("uuid"), "uuid") or f"sample-{index}"
         own_name = ident_text(sample.get("name"), "name") or uuid
-        attributes = mapping(sample.get("attributes") or {}, "attributes")
+        attributes = sample.get("attributes")
+        attributes = {} if attributes is None else mapping(attributes, "attributes")
         extra: dict[str, Any] = {
             k: v for k, v in sample.items() if k not in ("uuid", "name", "attributes", "labels")
         }
@@ -53,8 +54,12 @@ class LabelReader(ObjectReader):
             self.add_sensor_frames(item, own_name, sensors, loc)
         elif "pcd" in attributes or "text" in attributes:
             item.kind = "other"
+        elif frames_source is not None or sensors is not None:
+            self.ctx.warn(at(loc, "attributes"), "frames / sensors is not a list", item=item.id)
 
-        labels = sample.get("labels") or {}
+        labels = sample.get("labels")
+        if labels is None:
+            labels = {}
         if not isinstance(labels, dict):
             self.ctx.warn(at(loc, "labels"), "labels is not an object", item=item.id)
             return item

@@ -133,7 +133,9 @@ class ProjectReader:
             self.video_task(item, task, loc)
         else:
             self.locate(item, raw_name)
-        labels = task.get("labels") or {}
+        labels = task.get("labels")
+        if labels is None:
+            labels = {}
         if not isinstance(labels, dict):
             self.ctx.warn(at(loc, "labels"), "labels is not an object", item=item.id)
             return item
@@ -213,9 +215,18 @@ class ProjectReader:
             )
         )
         nested = entry.get("nested_geometries")
+        if parent is None and nested is not None and not isinstance(nested, dict):
+            self.ctx.warn(
+                at(*place, "nested_geometries"), "not an object: none read", item=item.id
+            )
         if parent is None and isinstance(nested, dict):
             for child_class, children in nested.items():
                 if not isinstance(children, list):
+                    self.ctx.warn(
+                        at(*place, "nested_geometries", child_class),
+                        "not a list of geometries: none read",
+                        item=item.id,
+                    )
                     continue
                 for number_, child in enumerate(children):
                     child_id = f"{ident}/{child_class}/{number_}"

@@ -166,7 +166,12 @@ class _Reader(TrackReading):
             self.warn(loc, f"duplicate item id {item.id}: skipped", item=item.id)
             return
         self.item_ids.add(item.id)
-        annotations = raw.get("annotations") or []
+        annotations = raw.get("annotations")
+        if annotations is None:
+            annotations = []
+        if not isinstance(annotations, list):
+            self.warn(under(loc, "annotations"), "not a list: no annotations read", item=item.id)
+            annotations = []
         if item.kind != "video" and bare and has_tracks(annotations):
             item.kind = "video"  # a bare annotation list has no mimetype: snapshots say video
             item.fps = item.fps or DEFAULT_FPS

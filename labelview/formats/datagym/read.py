@@ -17,7 +17,7 @@ from labelview.formats.datagym.video import (
     task_id_of,
     video_objects,
 )
-from labelview.images import default_roots, image_size
+from labelview.images import default_roots, image_size, is_file
 from labelview.model import Dataset, Item, ObjectLabel, Relation, StageEvent
 
 _TASK_KEYS = frozenset(
@@ -155,7 +155,7 @@ class ProjectReader:
         if found is None and isinstance(raw_name, str) and raw_name != item.image:
             # A file literally named with %xx escapes (the resolver decodes references).
             for root in default_roots(self.path, self.ctx.images_dir):
-                if (root / raw_name).is_file():
+                if is_file(root / raw_name):
                     found = root / raw_name
                     break
         item.image_path = found

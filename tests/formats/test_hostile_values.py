@@ -334,3 +334,12 @@ def test_coco_writer_recomputes_a_kept_bbox_that_is_no_number(tmp_path: Path, va
     (ann,) = [a for a in written["annotations"] if a["id"] == 5]
     assert all(isinstance(v, (int, float)) for v in ann["bbox"])
     assert report.targets[0].objects == 9
+
+
+def test_yolo_writer_skips_a_box_left_of_the_image_beside_polygons(tmp_path: Path) -> None:
+    """A box wholly outside the image next to polygons once crashed the YOLO writer."""
+    from labelview.convert import convert
+
+    doc = _set(COCO, ("annotations", 6, "bbox"), [-5, 2, 2, 1])  # a box entirely left of x = 0
+    report = convert(_write(tmp_path / "instances.json", doc), tmp_path / "out", "yolo")
+    assert report.targets[0].dropped["empty boxes (outside the image or zero size)"] == 1

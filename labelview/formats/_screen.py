@@ -95,25 +95,73 @@ def _size_of(item: Item, obj: ObjectLabel) -> tuple[int | None, int | None]:
 def screen(dataset: Dataset, ctx: ReadContext) -> int:
     """Drop (with a warning) every object whose geometry `problem` refuses; the count dropped."""
     dropped = 0
-    for item in dataset.items:
+    for index in sorted(_suspects(dataset.items)):
+        item = dataset.items[index]
         limit = extent_limit(item.width, item.height)
-        kept = None
-        for index, obj in enumerate(item.objects):
+        kept = []
+        for position, obj in enumerate(item.objects):
             reason = problem(obj.geometry, limit if obj.frame is None else _limit(item, obj))
             if reason is None:
-                if kept is not None:
-                    kept.append(obj)
+                kept.append(obj)
                 continue
-            if kept is None:
-                kept = item.objects[:index]
             dropped += 1
-            name = obj.id if obj.id is not None else f"#{index}"
-            ctx.warn(
-                f"{item.name}: object {name}", f"{reason}: skipped", item=item.id, obj=obj.id
-            )
-        if kept is not None:
-            item.objects = kept
+            name = obj.id if obj.id is not None else f"#{position}"
+            ctx.warn(f"{item.name}: object {name}", f"{reason}: skipped", item=item.id, obj=obj.id)
+        item.objects = kept
     return dropped
+
+
+def _suspects(items: list[Item]) -> set[int]:
+    """Indices of the items that may hold an object `problem` refuses.
+
+    Boxes and polygon rings of the whole dataset are checked in one array each: the per-object
+    `problem` costs microseconds, too much for a million objects. Other kinds, and objects on
+    frames (which may have their own size), are checked one by one here.
+    """
+    suspects: set[int] = set()
+    limits_of = np.empty(len(items), dtype=np.float64)
+    boxes: list[tuple[float, float, float, float]] = []
+    box_items: list[int] = []
+    rings: list[np.ndarray] = []
+    ring_items: list[int] = []
+    for index, item in enumerate(items):
+        limit = limits_of[index] = extent_limit(item.width, item.height)
+        for obj in item.objects:
+            geometry = obj.geometry
+            kind = geometry.__class__
+            if obj.frame is None and kind is Box:
+                boxes.append((geometry.x, geometry.y, geometry.w, geometry.h))  # type: ignore[union-attr]
+                box_items.append(index)
+            elif obj.frame is None and kind is Polygon:
+                for part in geometry.parts:  # type: ignore[union-attr]
+                    rings.append(part.outer)
+                    ring_items.append(index)
+                    if part.holes:
+                        rings.extend(part.holes)
+                        ring_items.extend([index] * len(part.holes))
+            elif problem(geometry, limit if obj.frame is None else _limit(item, obj)):
+                suspects.add(index)
+    try:
+        # `not (|v| <= limit)` also catches NaN and infinity; columns, not axis=1 reductions
+        # (5× faster on (N, 2) arrays).
+        if boxes:
+            values = np.array(boxes, dtype=np.float64)
+            size = np.abs(values)
+            largest = np.maximum(
+                np.maximum(size[:, 0], size[:, 1]), np.maximum(size[:, 2], size[:, 3])
+            )
+            bad = ~(largest <= limits_of[np.asarray(box_items)])
+            bad |= (values[:, 2] < 0) | (values[:, 3] < 0)
+            suspects.update(np.asarray(box_items)[bad].tolist())
+        if rings:
+            points = np.abs(np.concatenate(rings))
+            owners = np.repeat(np.asarray(ring_items), np.fromiter(map(len, rings), np.intp))
+            bad = ~(np.maximum(points[:, 0], points[:, 1]) <= limits_of[owners])
+            suspects.update(np.unique(owners[bad]).tolist())
+    except (TypeError, ValueError, OverflowError):  # a value that is no number: look closely
+        suspects.update(box_items)
+        suspects.update(ring_items)
+    return suspects
 
 
 def _limit(item: Item, obj: ObjectLabel) -> float:

@@ -18,6 +18,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from labelview import limits
+from labelview.formats._screen import extent_limit
 from labelview.formats.base import where as at
 
 __all__ = [
@@ -27,6 +28,7 @@ __all__ = [
     "at",
     "coordinate",
     "describe",
+    "extent_limit",
     "integer",
     "line",
     "mapping",
@@ -172,10 +174,12 @@ def number(value: Any, what: str = "value") -> float:
     return result
 
 
-def coordinate(value: Any, what: str = "coordinate") -> float:
-    """A pixel coordinate: a finite number no further than MAX_COORDINATE from the origin."""
+def coordinate(value: Any, what: str = "coordinate", *, limit: float | None = None) -> float:
+    """A pixel coordinate: a finite number no further than `limit` from the origin (default
+    MAX_COORDINATE; `extent_limit(width, height)` when the reader knows the image size).
+    """
     result = number(value, what)
-    if abs(result) > MAX_COORDINATE:
+    if abs(result) > (MAX_COORDINATE if limit is None else limit):
         raise Skip(f"{what} {_shown(value)} is far outside any image")
     return result
 

@@ -343,3 +343,15 @@ def test_yolo_writer_skips_a_box_left_of_the_image_beside_polygons(tmp_path: Pat
     doc = _set(COCO, ("annotations", 6, "bbox"), [-5, 2, 2, 1])  # a box entirely left of x = 0
     report = convert(_write(tmp_path / "instances.json", doc), tmp_path / "out", "yolo")
     assert report.targets[0].dropped["empty boxes (outside the image or zero size)"] == 1
+
+
+def test_one_coordinate_bound_for_the_toolkit_and_the_screen() -> None:
+    from labelview import limits
+    from labelview.formats import _reading
+
+    assert _reading.MAX_COORDINATE == limits.MAX_COORDINATE
+    assert _reading.extent_limit(640, 480) == 640 * limits.MAX_EXTENT_FACTOR
+    assert _reading.extent_limit(None, 480) == limits.MAX_COORDINATE
+    assert _reading.coordinate(599.0, "x", limit=_reading.extent_limit(6, 4)) == 599.0
+    with pytest.raises(_reading.Skip, match="far outside"):
+        _reading.coordinate(601.0, "x", limit=_reading.extent_limit(6, 4))

@@ -355,3 +355,44 @@ def test_one_coordinate_bound_for_the_toolkit_and_the_screen() -> None:
     assert _reading.coordinate(599.0, "x", limit=_reading.extent_limit(6, 4)) == 599.0
     with pytest.raises(_reading.Skip, match="far outside"):
         _reading.coordinate(601.0, "x", limit=_reading.extent_limit(6, 4))
+
+
+ANGO_ROTATED = (0, "task", "tools", 3, "rotated-bounding-box")
+# (format, fixture, where, value, the object's id) — one hostile value per shape kind.
+CROSS_FORMAT = [
+    ("ango", "ango/v3_all_tools.json", (0, "task", "tools", 4, "polygon", 0, 0), 1e9, None),
+    ("ango", "ango/v3_all_tools.json", (*ANGO_ROTATED, "rotation"), float("inf"), None),
+    ("ango", "ango/v3_all_tools.json", (0, "task", "tools", 0, "bounding-box", "x"), "abc", None),
+    ("labelme", "labelme/sample.json", ("shapes", 0, "points", 1, 0), 1e9, None),
+    ("labelme", "labelme/sample.json", ("shapes", 3, "points", 1, 0), float("nan"), None),
+    ("labelme", "labelme/sample.json", ("shapes", 9, "points", 2, 1), -1e9, None),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("fmt", "fixture", "where", "value", "_id"), CROSS_FORMAT)
+def test_hostile_shape_values_convert_without_a_crash(
+    tmp_path: Path, fmt: str, fixture: str, where: tuple, value: Any, _id: Any
+) -> None:
+    """Read, then write every rasterising target, in a child process (a pycocotools crash is a
+    signal there, not a dead test run).
+    """
+    source = DATA / fixture
+    for sibling in source.parent.iterdir():
+        (tmp_path / sibling.name).symlink_to(sibling)
+    clean = formats.read(source, format=fmt)
+    path = tmp_path / f"bad_{source.name}"
+    dataset = formats.read(
+        _write(path, _set(json.loads(source.read_text()), where, value)), format=fmt
+    )
+    assert dataset.object_count == clean.object_count - 1
+    assert [t for t in _new_issues(clean, dataset) if t.startswith(f"{path.name}: ")]
+    result = subprocess.run(
+        [sys.executable, "-m", "labelview", "convert", str(path), "--from", fmt,
+         "--to", "coco", "--to", "masks", "--to", "voc", "-o", str(tmp_path / "out")],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=ROOT,
+    )  # fmt: skip
+    assert result.returncode in (0, 1), (result.returncode, result.stderr[-2000:])
+    assert "Traceback" not in result.stderr

@@ -115,31 +115,37 @@ def _suspects(items: list[Item]) -> set[int]:
     """Indices of the items that may hold an object `problem` refuses.
 
     Boxes and polygon rings of the whole dataset are checked in one array each: the per-object
-    `problem` costs microseconds, too much for a million objects. Other kinds, and objects on
-    frames (which may have their own size), are checked one by one here.
+    `problem` costs microseconds, too much for a million objects. Other kinds are checked one by
+    one here.
     """
     suspects: set[int] = set()
-    limits_of = np.empty(len(items), dtype=np.float64)
     boxes: list[tuple[float, float, float, float]] = []
     box_items: list[int] = []
+    box_limits: list[float] = []
     rings: list[np.ndarray] = []
     ring_items: list[int] = []
+    ring_limits: list[float] = []
     for index, item in enumerate(items):
-        limit = limits_of[index] = extent_limit(item.width, item.height)
+        item_limit = extent_limit(item.width, item.height)
+        framed = bool(item.frames)  # frames may have their own size
         for obj in item.objects:
             geometry = obj.geometry
             kind = geometry.__class__
-            if obj.frame is None and kind is Box:
+            limit = _limit(item, obj) if framed and obj.frame is not None else item_limit
+            if kind is Box:
                 boxes.append((geometry.x, geometry.y, geometry.w, geometry.h))  # type: ignore[union-attr]
                 box_items.append(index)
-            elif obj.frame is None and kind is Polygon:
+                box_limits.append(limit)
+            elif kind is Polygon:
                 for part in geometry.parts:  # type: ignore[union-attr]
                     rings.append(part.outer)
                     ring_items.append(index)
-                    if part.holes:
-                        rings.extend(part.holes)
-                        ring_items.extend([index] * len(part.holes))
-            elif problem(geometry, limit if obj.frame is None else _limit(item, obj)):
+                    ring_limits.append(limit)
+                    for hole in part.holes:
+                        rings.append(hole)
+                        ring_items.append(index)
+                        ring_limits.append(limit)
+            elif problem(geometry, limit):
                 suspects.add(index)
     try:
         # `not (|v| <= limit)` also catches NaN and infinity; columns, not axis=1 reductions
@@ -150,14 +156,15 @@ def _suspects(items: list[Item]) -> set[int]:
             largest = np.maximum(
                 np.maximum(size[:, 0], size[:, 1]), np.maximum(size[:, 2], size[:, 3])
             )
-            bad = ~(largest <= limits_of[np.asarray(box_items)])
+            bad = ~(largest <= np.asarray(box_limits))
             bad |= (values[:, 2] < 0) | (values[:, 3] < 0)
             suspects.update(np.asarray(box_items)[bad].tolist())
         if rings:
             points = np.abs(np.concatenate(rings))
-            owners = np.repeat(np.asarray(ring_items), np.fromiter(map(len, rings), np.intp))
-            bad = ~(np.maximum(points[:, 0], points[:, 1]) <= limits_of[owners])
-            suspects.update(np.unique(owners[bad]).tolist())
+            counts = np.fromiter(map(len, rings), np.intp, len(rings))
+            owners = np.repeat(np.arange(len(rings)), counts)
+            bad = ~(np.maximum(points[:, 0], points[:, 1]) <= np.asarray(ring_limits)[owners])
+            suspects.update(np.asarray(ring_items)[np.unique(owners[bad])].tolist())
     except (TypeError, ValueError, OverflowError):  # a value that is no number: look closely
         suspects.update(box_items)
         suspects.update(ring_items)

@@ -127,11 +127,18 @@ def _suspects(items: list[Item]) -> set[int]:
     ring_limits: list[float] = []
     for index, item in enumerate(items):
         item_limit = extent_limit(item.width, item.height)
-        framed = bool(item.frames)  # frames may have their own size
+        # Frames may have their own size.
+        frame_limits = {
+            frame.index: extent_limit(frame.width, frame.height)
+            for frame in item.frames
+            if frame.width and frame.height
+        }
         for obj in item.objects:
             geometry = obj.geometry
             kind = geometry.__class__
-            limit = _limit(item, obj) if framed and obj.frame is not None else item_limit
+            limit = item_limit
+            if frame_limits and obj.frame is not None:
+                limit = frame_limits.get(obj.frame, item_limit)
             if kind is Box:
                 boxes.append((geometry.x, geometry.y, geometry.w, geometry.h))  # type: ignore[union-attr]
                 box_items.append(index)

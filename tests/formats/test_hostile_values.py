@@ -155,20 +155,6 @@ def test_writers_survive_hostile_coordinates_in_a_subprocess(
     assert "instances.json: " in result.stderr  # the skip was reported, located
 
 
-def test_clipping_keeps_the_pixels_inside_the_image() -> None:
-    import numpy as np
-
-    from labelview.ops import rle
-
-    inside = np.array([[1.0, 1.0], [7.0, 1.0], [7.0, 5.0], [1.0, 5.0]])
-    crossing = np.array([[1.0, 1.0], [1e6, 1.0], [1.0, 1e6]])
-    assert np.array_equal(rle.clip_ring(inside, 6, 8), inside)  # untouched when inside
-    whole = rle.decode_coco(rle.rings_to_rle([crossing], 6, 8))
-    assert whole[1:, 1:].all()  # everything right of and below (1, 1)
-    assert not whole[0].any()
-    assert rle.clip_ring(np.array([[0.0, 0.0], [np.nan, 1.0], [2.0, 2.0]]), 6, 8).size == 0
-
-
 # --- wrong-type containers ------------------------------------------------------------------------
 
 

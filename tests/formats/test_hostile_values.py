@@ -382,3 +382,21 @@ def test_hostile_shape_values_convert_without_a_crash(
     )  # fmt: skip
     assert result.returncode in (0, 1), (result.returncode, result.stderr[-2000:])
     assert "Traceback" not in result.stderr
+
+
+@pytest.mark.parametrize("value", [12, float("inf"), 2**70], ids=repr)
+def test_encord_object_hash_that_is_no_text_converts_to_coco(tmp_path: Path, value: Any) -> None:
+    from labelview.convert import convert
+
+    source = DATA / "encord" / "mini.json"
+    for sibling in source.parent.iterdir():
+        (tmp_path / sibling.name).symlink_to(sibling)
+    unit = "aaaaaaaa-0000-0000-0000-00000000000f"
+    where = (0, "data_units", unit, "labels", "objects", 0, "objectHash")
+    path = _write(tmp_path / "export.json", _set(json.loads(source.read_text()), where, value))
+    report = convert(path, tmp_path / "out", "coco", from_format="encord")
+    assert (tmp_path / "out" / "annotations.json").is_file()
+    if isinstance(value, int) and value < 2**63:
+        assert report.objects == formats.read(source, format="encord").object_count
+    else:
+        assert any(f"{unit}.labels.objects[0]" in str(i) for i in report.issues)

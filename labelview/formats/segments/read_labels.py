@@ -152,7 +152,7 @@ class LabelReader(ObjectReader):
         if rest:
             item.extra["label"] = rest
         attributes = label.get("attributes")
-        if not attributes:
+        if attributes is None or attributes == {} or attributes == []:
             return  # a multi-sensor label without annotations is written as []
         if not isinstance(attributes, dict):
             self.ctx.warn(at(loc, "attributes"), "label attributes not an object", item=item.id)
@@ -162,6 +162,8 @@ class LabelReader(ObjectReader):
             self.read_sensors(item, attributes["sensors"], loc, source)
         elif isinstance(attributes.get("frames"), list):
             self.read_frames(item, attributes["frames"], loc, source)
+        elif attributes.get("frames") is not None or attributes.get("sensors") is not None:
+            self.ctx.warn(at(loc, "frames"), "frames / sensors is not a list", item=item.id)
         else:
             self.read_frame_label(item, attributes, loc, source, None, sample_name)
         self.read_links(item, attributes.get("links"), loc)

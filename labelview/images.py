@@ -103,9 +103,19 @@ class ImageFinder:
         relative = [] if ".." in segments else [segments]
         for root in self.roots:
             for candidate in (*(root.joinpath(*parts) for parts in relative), root / name):
-                if candidate.is_file():
+                if is_file(candidate):
                     return candidate
         return None
+
+
+def is_file(path: Path) -> bool:
+    """`path.is_file()` for a name taken from an export: a name too long for the file system or
+    holding a NUL byte is no file here, not an exception.
+    """
+    try:
+        return path.is_file()
+    except (OSError, ValueError):
+        return False
 
 
 def _segments(reference: str) -> list[str]:
@@ -158,7 +168,7 @@ class UrlMap:
             return None
         for key in (reference, reference.split("?", 1)[0]):
             mapped = self.entries.get(key)
-            if mapped is not None and mapped.is_file():
+            if mapped is not None and is_file(mapped):
                 return mapped
         return None
 
@@ -207,13 +217,13 @@ def resolve(
     found = 0
     for item in checked(dataset.items, cancel):
         # Keep what a reader already resolved (a URL map, an SDK download layout).
-        if item.image_path is None or not item.image_path.is_file():
+        if item.image_path is None or not is_file(item.image_path):
             item.image_path = (
                 finder.find(item.image or item.name) if (item.image or item.name) else None
             )
         found += item.image_path is not None
         for frame in checked(item.frames, cancel):
-            if frame.image_path is None or not frame.image_path.is_file():
+            if frame.image_path is None or not is_file(frame.image_path):
                 frame.image_path = finder.find(frame.image) if frame.image else None
             found += frame.image_path is not None
     return found

@@ -26,6 +26,7 @@ from labelview.formats import (
     voc,
     yolo,
 )
+from labelview.formats._screen import screen
 from labelview.formats._writing import holds_for, losses
 from labelview.formats.base import (
     Confidence,
@@ -184,6 +185,8 @@ def read(
         gc.freeze()
     dataset.format = fmt.name
     dataset.source = path
+    # The boundary's last check: no NaN, infinite or absurd geometry reaches a writer.
+    screen(dataset, ctx)
     # Every reader honours --url-map: what a reader did not resolve itself is looked up here.
     if ctx.url_map is not None:
         from labelview import images

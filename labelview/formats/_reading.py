@@ -17,6 +17,8 @@ import math
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from labelview import limits
+from labelview.formats._screen import extent_limit
 from labelview.formats.base import where as at
 
 __all__ = [
@@ -26,11 +28,14 @@ __all__ = [
     "at",
     "coordinate",
     "describe",
+    "extent_limit",
     "integer",
     "line",
     "mapping",
     "member",
     "number",
+    "optional_mapping",
+    "optional_sequence",
     "optional_text",
     "sequence",
     "size",
@@ -50,9 +55,8 @@ BAD_VALUE = (
     RecursionError,
 )
 
-# Coordinates beyond this are broken values, not pixels (the largest real images are ~1e5 px); a
-# writer handing them to a rasteriser would allocate by the extent.
-MAX_COORDINATE = 1e7
+# Coordinates beyond this are broken values, not pixels (one constant, in labelview.limits).
+MAX_COORDINATE = limits.MAX_COORDINATE
 _MAX_INT = 2**63 - 1
 _MISSING: Any = object()
 
@@ -145,6 +149,18 @@ def sequence(value: Any, what: str = "value") -> Sequence[Any]:
     return value
 
 
+def optional_mapping(value: Any, what: str = "value") -> Mapping[str, Any]:
+    """An optional JSON object: {} when absent (None), Skip when present with another type —
+    `value or {}` would turn `labels: 0` into no labels without a word.
+    """
+    return {} if value is None else mapping(value, what)
+
+
+def optional_sequence(value: Any, what: str = "value") -> Sequence[Any]:
+    """An optional JSON list: [] when absent (None), Skip when present with another type."""
+    return [] if value is None else sequence(value, what)
+
+
 def number(value: Any, what: str = "value") -> float:
     """A finite float from a JSON number (or numeric text, which some exporters write)."""
     if isinstance(value, bool) or value is None:
@@ -158,10 +174,12 @@ def number(value: Any, what: str = "value") -> float:
     return result
 
 
-def coordinate(value: Any, what: str = "coordinate") -> float:
-    """A pixel coordinate: a finite number no further than MAX_COORDINATE from the origin."""
+def coordinate(value: Any, what: str = "coordinate", *, limit: float | None = None) -> float:
+    """A pixel coordinate: a finite number no further than `limit` from the origin (default
+    MAX_COORDINATE; `extent_limit(width, height)` when the reader knows the image size).
+    """
     result = number(value, what)
-    if abs(result) > MAX_COORDINATE:
+    if abs(result) > (MAX_COORDINATE if limit is None else limit):
         raise Skip(f"{what} {_shown(value)} is far outside any image")
     return result
 

@@ -239,7 +239,9 @@ def polygon_area(polygon: Polygon, height: int, width: int) -> int:
     """Pixel count of a polygon as pycocotools rasterises it (COCO's `area` for polygons)."""
     if polygon.has_holes:
         return int(rasterise_polygon(polygon, height, width).sum())
-    flat = [part.outer.ravel().tolist() for part in polygon.parts]
+    flat = rle.clipped_flat([part.outer for part in polygon.parts], height, width)
+    if not flat:
+        return 0
     encoded = coco_mask.frPyObjects(flat, height, width)
     merged = coco_mask.merge(encoded) if len(encoded) > 1 else encoded[0]
     return int(coco_mask.area(merged))

@@ -206,9 +206,65 @@ def row_major_to_coco(string: str, height: int, width: int) -> RLE:
 # --- polygons ↔ masks (pycocotools' rasteriser, so areas agree with COCO tooling) -----------------
 
 
+def clip_ring(ring: np.ndarray, height: int, width: int) -> np.ndarray:
+    """`ring` cut to the image (one pixel of margin) before pycocotools sees it.
+
+    pycocotools sizes its buffers by a polygon's extent: one vertex at 1e9 allocates gigabytes and
+    NaN crashes it. Clipping (Sutherland–Hodgman, exact for what lies inside the image) leaves the
+    rasterised pixels unchanged. A ring that is not finite, or lies wholly outside, comes back
+    empty.
+    """
+    ring = np.asarray(ring, dtype=np.float64).reshape(-1, 2)
+    if not len(ring) or not np.isfinite(ring).all():
+        return ring[:0]
+    low_x, low_y, high_x, high_y = -1.0, -1.0, width + 1.0, height + 1.0
+    (x0, y0), (x1, y1) = ring.min(axis=0), ring.max(axis=0)
+    if x0 >= low_x and y0 >= low_y and x1 <= high_x and y1 <= high_y:
+        return ring
+    for axis, bound, keep_below in (
+        (0, low_x, False),
+        (0, high_x, True),
+        (1, low_y, False),
+        (1, high_y, True),
+    ):
+        ring = _clip_half_plane(ring, axis, bound, keep_below)
+        if not len(ring):
+            break
+    return ring
+
+
+def _clip_half_plane(ring: np.ndarray, axis: int, bound: float, keep_below: bool) -> np.ndarray:
+    values = ring[:, axis]
+    inside = values <= bound if keep_below else values >= bound
+    if inside.all():
+        return ring
+    out: list[np.ndarray] = []
+    previous, previous_in = ring[-1], bool(inside[-1])
+    for point, point_in in zip(ring, inside.tolist(), strict=True):
+        if point_in != previous_in:
+            t = (bound - previous[axis]) / (point[axis] - previous[axis])
+            out.append(previous + t * (point - previous))
+        if point_in:
+            out.append(point)
+        previous, previous_in = point, point_in
+    return np.array(out, dtype=np.float64).reshape(-1, 2)
+
+
+def clipped_flat(rings: Sequence[np.ndarray], height: int, width: int) -> list[list[float]]:
+    """Rings clipped to the image as pycocotools' flat [x, y, …] lists (rings of < 3 points
+    dropped).
+    """
+    flat = []
+    for ring in rings:
+        clipped = clip_ring(ring, height, width)
+        if len(clipped) >= 3:
+            flat.append(clipped.ravel().tolist())
+    return flat
+
+
 def rings_to_rle(rings: Sequence[np.ndarray], height: int, width: int) -> RLE:
     """Rasterise the union of rings (each an (N, 2) array) the way pycocotools does."""
-    flat = [np.asarray(ring, dtype=np.float64).ravel().tolist() for ring in rings if len(ring) >= 3]
+    flat = clipped_flat(rings, height, width)
     if not flat:
         return encode_coco(np.zeros((height, width), dtype=bool))
     merged = coco_mask.merge(coco_mask.frPyObjects(flat, height, width))

@@ -120,6 +120,8 @@ def to_attributes(obj: ObjectLabel, frame: int | None, written_id: int) -> dict[
 
 def as_number(value: str) -> int | str:
     """Ids and track ids as ints when they are decimal integers (COCO tooling expects ints)."""
+    if not isinstance(value, str):
+        return str(value)  # a reader's id that is not text: written as text, never a crash
     if value.isdigit() and len(value) < 19 and str(int(value)) == value:
         return int(value)
     return value

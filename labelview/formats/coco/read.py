@@ -382,7 +382,12 @@ def read(path: Path, ctx: ReadContext) -> Dataset:
     reader.categories(data.get("categories"))
     reader.images(data.get("images"))
     annotations = data.get("annotations")
-    if isinstance(annotations, list) and annotations and "segments_info" in annotations[0]:
+    if (
+        isinstance(annotations, list)
+        and annotations
+        and isinstance(annotations[0], dict)
+        and "segments_info" in annotations[0]
+    ):
         _panoptic(reader, annotations)
     else:
         reader.annotations(annotations)

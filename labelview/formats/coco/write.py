@@ -9,6 +9,7 @@ the source had none: bbox from the geometry, area w·h for boxes and keypoints, 
 
 from __future__ import annotations
 
+import math
 from typing import Any, Literal
 
 import numpy as np
@@ -16,6 +17,7 @@ import orjson
 from pycocotools import mask as coco_mask
 from pydantic import Field
 
+from labelview import limits
 from labelview.cancel import checked
 from labelview.formats._writing import EXACT, Holds, ImagePlacer, Picture, pictures
 from labelview.formats.base import WriteContext, WriteReport, WriterOptions
@@ -282,18 +284,24 @@ class _Writer:
         return segmentation, bbox, area
 
 
+def _usable(value: Any) -> bool:
+    """A source value the writer may copy: a finite number JSON (and orjson, 64-bit) can hold."""
+    return (
+        isinstance(value, (int, float))
+        and not isinstance(value, bool)
+        and abs(value) <= limits.MAX_COORDINATE**2
+        and math.isfinite(value)
+    )
+
+
 def _given_number(value: Any, computed: float | None) -> Any:
-    if isinstance(value, (int, float)) and not isinstance(value, bool) and np.isfinite(value):
+    if _usable(value):
         return value
     return float(computed or 0.0)
 
 
 def _given_bbox(value: Any, computed: list[float]) -> list:
-    if (
-        isinstance(value, list)
-        and len(value) == 4
-        and all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in value)
-    ):
+    if isinstance(value, list) and len(value) == 4 and all(_usable(v) for v in value):
         return value
     return [float(v) for v in computed]
 
@@ -320,8 +328,14 @@ def _polygon_fields(
     if area_given:
         pass
     elif width and height:
-        encoded = coco_mask.frPyObjects(flat, height, width)
-        area = float(coco_mask.area(coco_mask.merge(encoded) if len(encoded) > 1 else encoded[0]))
+        # Clipped to the image: pycocotools allocates by a polygon's extent.
+        inside = rle.clipped_flat(rings, height, width)
+        if inside:
+            encoded = coco_mask.frPyObjects(inside, height, width)
+            merged = coco_mask.merge(encoded) if len(encoded) > 1 else encoded[0]
+            area = float(coco_mask.area(merged))
+        else:
+            area = 0.0
     else:
         area = float(sum(_shoelace(ring) for ring in rings))
     return flat, [x0, y0, x1 - x0, y1 - y0], area
@@ -334,7 +348,7 @@ def _shoelace(ring: np.ndarray) -> float:
 
 def _keypoint_box(geometry: Keypoints, obj: ObjectLabel) -> tuple[list[float], float]:
     bbox = (obj.extra or {}).get("bbox")
-    if isinstance(bbox, list) and len(bbox) == 4:
+    if isinstance(bbox, list) and len(bbox) == 4 and all(_usable(v) for v in bbox):
         return [float(v) for v in bbox], float(bbox[2]) * float(bbox[3])
     x0, y0, x1, y1 = geometry.bounds()
     return [x0, y0, x1 - x0, y1 - y0], (x1 - x0) * (y1 - y0)

@@ -18,7 +18,7 @@ from labelview.formats.datagym.video import (
     task_id_of,
     video_objects,
 )
-from labelview.images import default_roots, image_size
+from labelview.images import default_roots, image_size, is_file
 from labelview.model import Dataset, Item, ObjectLabel, Relation, StageEvent
 
 _TASK_KEYS = frozenset(
@@ -134,7 +134,9 @@ class ProjectReader:
             self.video_task(item, task, loc)
         else:
             self.locate(item, raw_name)
-        labels = task.get("labels") or {}
+        labels = task.get("labels")
+        if labels is None:
+            labels = {}
         if not isinstance(labels, dict):
             self.ctx.warn(at(loc, "labels"), "labels is not an object", item=item.id)
             return item
@@ -154,7 +156,7 @@ class ProjectReader:
         if found is None and isinstance(raw_name, str) and raw_name != item.image:
             # A file literally named with %xx escapes (the resolver decodes references).
             for root in default_roots(self.path, self.ctx.images_dir):
-                if (root / raw_name).is_file():
+                if is_file(root / raw_name):
                     found = root / raw_name
                     break
         item.image_path = found
@@ -214,9 +216,16 @@ class ProjectReader:
             )
         )
         nested = entry.get("nested_geometries")
+        if parent is None and nested is not None and not isinstance(nested, dict):
+            self.ctx.warn(at(*place, "nested_geometries"), "not an object: none read", item=item.id)
         if parent is None and isinstance(nested, dict):
             for child_class, children in nested.items():
                 if not isinstance(children, list):
+                    self.ctx.warn(
+                        at(*place, "nested_geometries", child_class),
+                        "not a list of geometries: none read",
+                        item=item.id,
+                    )
                     continue
                 for number_, child in enumerate(checked(children, self.ctx)):
                     child_id = f"{ident}/{child_class}/{number_}"

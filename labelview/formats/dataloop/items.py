@@ -90,7 +90,7 @@ def item_shell(raw: dict, loc: str, fallback: str, default_id: str, warn: Warn) 
         item.fps = video_fps(metadata, system)
         count = frame_count(system)
         if count:
-            extra["frame_count"] = count
+            item.extra["frame_count"] = count  # item.extra: pydantic copied `extra`
             if count <= MAX_FRAMES_LISTED:
                 item.frames = [Frame(index=i) for i in range(count)]
     read_status(item, system)

@@ -120,7 +120,13 @@ class _Reader(TrackReading):
             return
         if isinstance(value, list):
             items = [v for v in value if isinstance(v, dict)]
-            if items and all(isinstance(v.get("annotations"), list) for v in items):
+            # An item whose `annotations` is not a list is warned about by _item, not a reason to
+            # reject the whole document.
+            if (
+                items
+                and all("annotations" in v for v in items)
+                and any(isinstance(v.get("annotations"), list) for v in items)
+            ):
                 for index, record in enumerate(checked(value, ctx)):
                     if single and index % 500 == 0:
                         ctx.check_cancelled()
@@ -167,7 +173,12 @@ class _Reader(TrackReading):
             self.warn(loc, f"duplicate item id {item.id}: skipped", item=item.id)
             return
         self.item_ids.add(item.id)
-        annotations = raw.get("annotations") or []
+        annotations = raw.get("annotations")
+        if annotations is None:
+            annotations = []
+        if not isinstance(annotations, list):
+            self.warn(under(loc, "annotations"), "not a list: no annotations read", item=item.id)
+            annotations = []
         if item.kind != "video" and bare and has_tracks(annotations):
             item.kind = "video"  # a bare annotation list has no mimetype: snapshots say video
             item.fps = item.fps or DEFAULT_FPS

@@ -14,13 +14,17 @@ from typing import Any
 
 import numpy as np
 
+from labelview import limits
 from labelview.cancel import checked
 from labelview.formats._reading import BAD_VALUE, Skip, at, describe, integer, number
 from labelview.formats.dataloop.shapes import xy
 from labelview.model import Answer, Item, Keypoints, ObjectLabel, Skeleton
 
 DEFAULT_FPS = 25.0  # what the SDK assumes when the item has no fps
-MAX_TRACK_FRAMES = 1_000_000  # a track longer than this is a broken endFrame, not a video
+# A track runs at most to the item's last frame (its frame count, itself capped by
+# limits.MAX_FRAMES); when the item does not say how many frames it has, a track longer than this
+# (over an hour at 25 fps) is a broken endFrame, not a video.
+MAX_TRACK_FRAMES = min(100_000, limits.MAX_FRAMES)
 
 
 def optional_integer(value: Any) -> int | None:
@@ -99,7 +103,29 @@ class TrackReading:
         if end < start:
             self.warn(at(loc, "metadata.system.endFrame"), f"endFrame {end} < frame {start}")
             end = start
-        if end - start >= MAX_TRACK_FRAMES:
+        if start < 0:
+            self.warn(
+                at(loc, "metadata.system.frame"),
+                f"frame {start:,} is before the first frame: the track starts at 0",
+                item=item.id,
+            )
+            start, end = 0, max(end, 0)
+        count = optional_integer(item.extra.get("frame_count"))
+        if count is not None and count > 0:
+            last = min(count, limits.MAX_FRAMES) - 1
+            if start > last:
+                raise Skip(
+                    f"metadata.system.frame: track starts at frame {start:,}, after the video's "
+                    f"last frame {last:,}"
+                )
+            if end > last:
+                self.warn(
+                    at(loc, "metadata.system.endFrame"),
+                    f"track ends at frame {end:,}, after the video's last frame {last:,}: cut",
+                    item=item.id,
+                )
+                end = last
+        elif end - start >= MAX_TRACK_FRAMES:
             self.warn(
                 at(loc, "metadata.system.endFrame"),
                 f"track of {end - start + 1:,} frames cut to {MAX_TRACK_FRAMES:,}",

@@ -197,7 +197,7 @@ class Objects:
         feature = obj.get("featureHash")
         if name not in self.dataset.categories:
             self._category(name, feature, shape, obj.get("color"))
-        object_hash = obj.get("objectHash")
+        object_hash = optional_text(obj.get("objectHash"), "objectHash")  # ids are text downstream
         extra = None
         if "skeleton" in obj and shape in (None, "skeleton"):
             geometry, extra = self.shapes.keypoints(obj["skeleton"], name, width, height)

@@ -14,6 +14,8 @@ from labelview.formats._reading import (
     describe,
     integer,
     number,
+    optional_mapping,
+    optional_sequence,
     optional_text,
     size,
 )
@@ -122,14 +124,8 @@ class _Reader(Objects):
         item.extra = {k: v for k, v in row.items() if k not in _ROW_MAPPED}
         if row.get("annotation_task_status") is not None:
             item.extra["annotation_task_status"] = row["annotation_task_status"]
-        answers = {}
-        for key, entry in (row.get("object_answers") or {}).items():
-            if isinstance(entry, dict):
-                answers[entry.get("objectHash") or key] = entry
-        actions = {}
-        for key, entry in (row.get("object_actions") or {}).items():
-            if isinstance(entry, dict):
-                actions[entry.get("objectHash") or key] = entry
+        answers = self._keyed(row, "object_answers", index, item)
+        actions = self._keyed(row, "object_actions", index, item)
         state = RowState(answers, actions, self.shared_answers)
         if kind is None:
             self.ctx.warn(
@@ -157,13 +153,34 @@ class _Reader(Objects):
             item.labeler = Counter(state.creators).most_common(1)[0][0]
         return item
 
+    def _keyed(self, row: dict, key: str, index: int, item: Item) -> dict:
+        """`object_answers` / `object_actions` keyed by objectHash; a located warning for a
+        container or an entry of the wrong type.
+        """
+        keyed: dict = {}
+        try:
+            entries = optional_mapping(row.get(key), key)
+        except Skip as error:
+            self.ctx.warn(at(index, key), f"{error.message}: not read", item=item.name)
+            return keyed
+        for name, entry in entries.items():
+            if isinstance(entry, dict):
+                keyed[entry.get("objectHash") or name] = entry
+            else:
+                self.ctx.warn(at(index, key, name), "not an object: not read", item=item.name)
+        return keyed
+
     def unit(
         self, index: int, unit_key: str, unit: dict, data_type: str, item: Item, state: RowState
     ) -> None:
         width = size(unit.get("width"), "width") or 0
         height = size(unit.get("height"), "height") or 0
-        labels = unit.get("labels") or {}
         base = (index, "data_units", unit_key, "labels")
+        try:
+            labels = optional_mapping(unit.get("labels"), "labels")
+        except Skip as error:
+            self.ctx.warn(at(*base), f"{error.message}: no labels read", item=item.name)
+            labels = {}
         unit_extra = {k: v for k, v in unit.items() if k not in ("labels", "width", "height")}
         if data_type in ("image", "img_group"):
             frame = integer(unit.get("data_sequence") or 0, "data_sequence", low=0)
@@ -266,7 +283,12 @@ class _Reader(Objects):
                     item=item.name,
                 )
             width = height = 1
-        for position, obj in enumerate(checked(content.get("objects") or (), self.ctx)):
+        try:
+            objects = optional_sequence(content.get("objects"), "objects")
+        except Skip as error:
+            self.ctx.warn(at(*base, "objects"), f"{error.message}: none read", item=item.name)
+            objects = ()
+        for position, obj in enumerate(checked(objects, self.ctx)):
             try:
                 label = self.object(obj, frame, width, height, state, base, position)
             except BAD_VALUE as error:

@@ -105,7 +105,10 @@ def labelset_names(block: dict, samples: list) -> list[str]:
         if isinstance(source, dict):
             names += [str(key) for key in source]
         elif isinstance(source, list):
-            names += [str(e["name"]) for e in source if isinstance(e, dict) and "name" in e]
+            # A name that is not text names no labelset a sample can carry.
+            names += [
+                e["name"] for e in source if isinstance(e, dict) and isinstance(e.get("name"), str)
+            ]
         if names:
             break
     for sample in samples:
@@ -129,7 +132,9 @@ def choose_labelset(block: dict, names: list[str], ctx: ReadContext) -> str | No
     if isinstance(declared, list):
         for entry in declared:
             if isinstance(entry, dict) and entry.get("is_groundtruth"):
-                return str(entry.get("name"))
+                if isinstance(entry.get("name"), str):
+                    return entry["name"]
+                ctx.warn("dataset.labelsets", "the ground-truth labelset's name is not text")
     if "ground-truth" in names:
         return "ground-truth"
     return names[0] if names else None
@@ -191,6 +196,8 @@ def add_categories(reader: LabelReader, categories: Any, where: str) -> None:
         loc = at(where, index)
         try:
             cid = take(category, "id")
+            if not isinstance(cid, str):
+                cid = integer(cid, "id")
             name = text(take(category, "name"), "name")
         except BAD_VALUE as error:
             reader.ctx.warn(loc, f"category skipped: {describe(error)}")

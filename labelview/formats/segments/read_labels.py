@@ -28,7 +28,8 @@ class LabelReader(ObjectReader):
         sample = mapping(sample, "sample")
         uuid = ident_text(sample.get("uuid"), "uuid") or f"sample-{index}"
         own_name = ident_text(sample.get("name"), "name") or uuid
-        attributes = mapping(sample.get("attributes") or {}, "attributes")
+        attributes = sample.get("attributes")
+        attributes = {} if attributes is None else mapping(attributes, "attributes")
         extra: dict[str, Any] = {
             k: v for k, v in sample.items() if k not in ("uuid", "name", "attributes", "labels")
         }
@@ -54,8 +55,12 @@ class LabelReader(ObjectReader):
             self.add_sensor_frames(item, own_name, sensors, loc)
         elif "pcd" in attributes or "text" in attributes:
             item.kind = "other"
+        elif frames_source is not None or sensors is not None:
+            self.ctx.warn(at(loc, "attributes"), "frames / sensors is not a list", item=item.id)
 
-        labels = sample.get("labels") or {}
+        labels = sample.get("labels")
+        if labels is None:
+            labels = {}
         if not isinstance(labels, dict):
             self.ctx.warn(at(loc, "labels"), "labels is not an object", item=item.id)
             return item
@@ -148,7 +153,7 @@ class LabelReader(ObjectReader):
         if rest:
             item.extra["label"] = rest
         attributes = label.get("attributes")
-        if not attributes:
+        if attributes is None or attributes == {} or attributes == []:
             return  # a multi-sensor label without annotations is written as []
         if not isinstance(attributes, dict):
             self.ctx.warn(at(loc, "attributes"), "label attributes not an object", item=item.id)
@@ -158,6 +163,8 @@ class LabelReader(ObjectReader):
             self.read_sensors(item, attributes["sensors"], loc, source)
         elif isinstance(attributes.get("frames"), list):
             self.read_frames(item, attributes["frames"], loc, source)
+        elif attributes.get("frames") is not None or attributes.get("sensors") is not None:
+            self.ctx.warn(at(loc, "frames"), "frames / sensors is not a list", item=item.id)
         else:
             self.read_frame_label(item, attributes, loc, source, None, sample_name)
         self.read_links(item, attributes.get("links"), loc)

@@ -118,9 +118,9 @@ def detect_lines(
     if rings:
         points = np.concatenate(rings)
         starts = np.cumsum([0] + [len(ring) for ring in rings[:-1]])
-        rows = np.array(ring_rows)
-        box[rows, 0:2] = np.minimum.reduceat(points, starts, axis=0)
-        box[rows, 2:4] = np.maximum.reduceat(points, starts, axis=0)
+        ring_at = np.array(ring_rows)  # not `rows`: that names the objects, used below
+        box[ring_at, 0:2] = np.minimum.reduceat(points, starts, axis=0)
+        box[ring_at, 2:4] = np.maximum.reduceat(points, starts, axis=0)
     width, height = size
     raw = box / np.array([width, height, width, height], dtype=np.float64)
     clipped = np.clip(raw, 0.0, 1.0)

@@ -27,7 +27,15 @@ def long_track(path: Path, frames: int = 400_000) -> Path:
         "filename": "/clip.mp4",
         "name": "clip.mp4",
         "type": "file",
-        "metadata": {"system": {"width": 640, "height": 480, "mimetype": "video/mp4", "fps": 25}},
+        "metadata": {
+            "system": {
+                "width": 640,
+                "height": 480,
+                "mimetype": "video/mp4",
+                "fps": 25,
+                "nb_frames": frames,  # a long video: the track may span it all
+            }
+        },
         "annotations": [
             {
                 "id": "a1",

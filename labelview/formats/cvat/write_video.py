@@ -24,7 +24,6 @@ import math
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass, field
 from functools import reduce
-from pathlib import PurePosixPath
 
 from labelview.cancel import checked
 from labelview.formats._writing import ImagePlacer, Picture, is_multi_frame, pictures
@@ -77,16 +76,10 @@ def write_tasks(
         found = pictures(item, ctx.image_roots, report, cancel=ctx)
         if found:
             every.append((item, found))
-    # One video: its frames are images/frame_000000.<ext>, as CVAT itself exports a task (and
-    # as Datumaro's importer looks for them); several: each keeps its own folder of frames.
-    single = len(every) == 1
     for item, found in every:
         task = _task(len(tasks), item, found)
         for picture in checked(found, ctx):
-            name = picture.name
-            if single and picture.frame is not None:
-                name = f"frame_{picture.frame:06d}{PurePosixPath(picture.name).suffix}"
-            placer.place(picture.path, f"{images_dir}/{name}")
+            placer.place(picture.path, f"{images_dir}/{picture.name}")
             report.items += 1
         _collect(task, shapes, report, ctx)
         tasks.append(task)

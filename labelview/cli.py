@@ -421,20 +421,10 @@ def cmd_formats(_args: argparse.Namespace) -> int:
 def cmd_review(args: argparse.Namespace) -> int:
     if args.review_command == "report":
         return cli_audit.cmd_report(args)
-    from labelview import review
-    from labelview.errors import LabelviewError
     from labelview.output import atomic_write
 
-    try:
-        log = review.ReviewLog.load(args.input)
-    except LabelviewError as error:
-        print(f"error: {error}", file=sys.stderr)
-        return EXIT_ERRORS
-    if not log.path.exists():
-        print(
-            f"error: {args.input}: no review verdicts saved ({log.path.name} not found)",
-            file=sys.stderr,
-        )
+    log = cli_audit.load_log(args.input)
+    if log is None:
         return EXIT_ERRORS
     kind = args.format or ("json" if args.out and args.out.suffix.lower() == ".json" else "csv")
     text = log.to_json() if kind == "json" else log.to_csv()

@@ -29,8 +29,26 @@ def add_parser(review_commands) -> None:
     report.add_argument("--force", action="store_true", help="overwrite existing report files")
 
 
-def cmd_report(args: argparse.Namespace) -> int:
+def load_log(export: Path):
+    """The verdicts saved beside `export`, or None after a one-line error (unreadable, none)."""
     from labelview import review
+    from labelview.errors import LabelviewError
+
+    try:
+        log = review.ReviewLog.load(export)
+    except LabelviewError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return None
+    if not log.path.exists():
+        print(
+            f"error: {export}: no review verdicts saved ({log.path.name} not found)",
+            file=sys.stderr,
+        )
+        return None
+    return log
+
+
+def cmd_report(args: argparse.Namespace) -> int:
     from labelview.audit_report import rework_path, write_report
     from labelview.cli_compare import read_dataset
     from labelview.errors import LabelviewError
@@ -38,16 +56,8 @@ def cmd_report(args: argparse.Namespace) -> int:
     if not 0 < args.confidence < 1 or not 0 <= args.acceptable < 1:
         print("error: --confidence and --acceptable are fractions (0.95, 0.02)", file=sys.stderr)
         return 2
-    try:
-        log = review.ReviewLog.load(args.input)
-    except LabelviewError as error:
-        print(f"error: {error}", file=sys.stderr)
-        return EXIT_ERRORS
-    if not log.path.exists():
-        print(
-            f"error: {args.input}: no review verdicts saved ({log.path.name} not found)",
-            file=sys.stderr,
-        )
+    log = load_log(args.input)
+    if log is None:
         return EXIT_ERRORS
     dataset = read_dataset(args.input, args.from_format, None)
     if dataset is None:

@@ -204,7 +204,7 @@ def _keypoints_outside(dataset: Dataset) -> Iterator[Finding]:
 
 @rule("duplicate")
 def _duplicates(dataset: Dataset) -> Iterator[Finding]:
-    from labelview.compare import iou_matrix
+    from labelview.evaluation.iou import iou_matrix
 
     for item in dataset.items:
         groups: dict[tuple[str, int | None], list[ObjectLabel]] = defaultdict(list)

@@ -294,7 +294,7 @@ def test_ctrl_c_sets_the_event_first_and_interrupts_the_second_time() -> None:
 
 
 def test_verify_and_compare_stop_on_a_cancel(tmp_path: Path) -> None:
-    from labelview.compare import compare
+    from labelview.evaluation import evaluate
     from labelview.formats._writing import holds_for
     from labelview.verify import verify
 
@@ -302,8 +302,8 @@ def test_verify_and_compare_stop_on_a_cancel(tmp_path: Path) -> None:
     event = threading.Event()
     event.set()
     with pytest.raises(Cancelled):
-        compare(source, source, cancel=event)
+        evaluate(source, source, cancel=event)
     holds = holds_for(formats.get("coco").holds, formats.get("coco").options())
     with pytest.raises(Cancelled):
         verify(source, source, holds, cancel=event)
-    assert compare(source, source).totals["tp"] == 200  # without a cancel, the same runs through
+    assert evaluate(source, source).totals.tp == 200  # without a cancel, the same runs through

@@ -22,7 +22,7 @@ from typing import Any
 
 import numpy as np
 
-from labelview.compare import AREA_KINDS, _as_rle
+from labelview.evaluation.iou import AREA_KINDS, as_rle
 from labelview.evaluation.matching import COCO_PERSON_SIGMAS, DEFAULT_SIGMA, is_crowd, score_of
 from labelview.evaluation.pairing import PicturePair
 from labelview.model import Box, Category, Keypoints, ObjectLabel
@@ -230,7 +230,7 @@ def _segmentation_rle(obj: ObjectLabel, height: int, width: int) -> dict:
 
     given = _given_segmentation(obj) if isinstance(obj.geometry, Keypoints) else None
     if given is None:
-        return _as_rle(obj, height, width)
+        return as_rle(obj, height, width)
     if isinstance(given, list):
         return coco_mask.merge(coco_mask.frPyObjects(given, height, width))
     if isinstance(given.get("counts"), list):

@@ -3,7 +3,7 @@
 Similarity: keypoints against keypoints by OKS (object keypoint similarity, COCO's formula with
 the category's sigmas); everything else by IoU — of rasterised pixels when the picture's size is
 known and a shape is not an axis-aligned box (so rotated boxes, polygons with holes and masks
-count exactly), else of bounding boxes (`labelview.compare.iou_matrix`).
+count exactly), else of bounding boxes (`labelview.evaluation.iou.iou_matrix`).
 
 Matching at a threshold, as COCOeval does: candidates from the most confident down; each takes
 the unmatched reference object of its own class with the highest similarity at or above the
@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from labelview.compare import iou_matrix
+from labelview.evaluation.iou import iou_matrix
 from labelview.model import Category, Keypoints, ObjectLabel
 
 # COCO's per-keypoint sigmas for its 17 person keypoints; any other skeleton without sigmas of its

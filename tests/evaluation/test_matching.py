@@ -1,15 +1,19 @@
-"""Compare two exports: TP / FP / FN per item and category, worst items first."""
+"""Matching two exports: TP / FP / FN per image and class, wrong class, worst images first."""
 
 from __future__ import annotations
 
 import numpy as np
 
-from labelview.compare import compare
+from labelview.evaluation import evaluate
 from labelview.model import Box, Dataset, Item, ObjectLabel, Polygon
 
 
 def dataset(items: list[Item]) -> Dataset:
     return Dataset(items=items)
+
+
+def _totals(result) -> tuple[int, int, int]:
+    return result.totals.tp, result.totals.fp, result.totals.fn
 
 
 def test_hand_made_pair_counts_tp_fp_fn() -> None:
@@ -65,17 +69,20 @@ def test_hand_made_pair_counts_tp_fp_fn() -> None:
             ),
         ]
     )
-    result = compare(truth, predictions, threshold=0.5)
-    assert result.totals == {"tp": 2, "fp": 2, "fn": 2}
-    worst = result.worst_first()
-    assert worst[0].name == "imgs/a.jpg"
-    assert {o.id for o in worst[0].false_positives} == {"p2", "p3"}
-    assert {o.id for o in worst[0].false_negatives} == {"t2", "t3"}
-    assert [(r.id, c.id) for r, c, _ in worst[0].true_positives] == [("t1", "p1")]
-    assert worst[1].disagreement == 0
+    result = evaluate(truth, predictions, iou=0.5)
+    assert _totals(result) == (2, 2, 2)
+    worst = result.worst()
+    assert len(worst) == 1  # b.jpg agrees
+    assert worst[0].pair.name == "imgs/a.jpg"
+    m = worst[0].matches
+    assert {o.id for o in m.false_positives} == {"p2"}
+    assert {o.id for o in m.false_negatives} == {"t3"}
+    # p3 lies on t2 with another class: one wrong class (an FP of person, an FN of car)
+    assert [(r.id, c.id) for r, c, _ in m.wrong_class] == [("t2", "p3")]
+    assert [(r.id, c.id) for r, c, _ in m.true_positives] == [("t1", "p1")]
 
-    strict = compare(truth, predictions, threshold=0.95)
-    assert strict.totals == {"tp": 1, "fp": 3, "fn": 3}  # only the exact b.jpg box survives
+    strict = evaluate(truth, predictions, iou=0.95)
+    assert _totals(strict) == (1, 3, 3)  # only the exact b.jpg box survives
 
 
 def test_polygon_hole_counts_in_iou() -> None:
@@ -108,13 +115,13 @@ def test_polygon_hole_counts_in_iou() -> None:
         ]
     )
     # The ring covers 1600 - 900 = 700 px of the 1600-px solid square: IoU 0.4375 < 0.5.
-    assert compare(truth, solid, threshold=0.5).totals == {"tp": 0, "fp": 1, "fn": 1}
-    assert compare(truth, solid, threshold=0.4).totals == {"tp": 1, "fp": 0, "fn": 0}
+    assert _totals(evaluate(truth, solid, iou=0.5)) == (0, 1, 1)
+    assert _totals(evaluate(truth, solid, iou=0.4)) == (1, 0, 0)
 
 
 def test_items_only_on_one_side() -> None:
     truth = dataset([Item(id="a", name="a.png", objects=[ObjectLabel("c", Box(0, 0, 5, 5))])])
     other = dataset([Item(id="z", name="z.png", objects=[ObjectLabel("c", Box(0, 0, 5, 5))])])
-    result = compare(truth, other)
-    assert result.totals == {"tp": 0, "fp": 1, "fn": 1}
-    assert len(result.items) == 2
+    result = evaluate(truth, other)
+    assert _totals(result) == (0, 1, 1)
+    assert len(result.pictures) == 2

@@ -15,7 +15,8 @@ from PySide6.QtWidgets import QApplication, QCheckBox, QComboBox, QLineEdit
 from labelview import formats, review
 from labelview.formats.coco import CocoOptions
 from labelview.formats.yolo import YoloOptions
-from labelview.gui.dialogs.convert import ERROR_COLOR, ConvertDialog
+from labelview.gui.dialogs.convert import ConvertDialog
+from labelview.gui.dialogs.convert_parts import ERROR_COLOR
 from labelview.gui.dialogs.options_form import OptionsForm
 
 FIXTURE = Path(__file__).resolve().parents[1] / "data" / "gui" / "two_images.coco.json"

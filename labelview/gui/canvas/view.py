@@ -16,7 +16,7 @@ from PySide6.QtCore import QRectF, Qt, QTimer, Signal
 from PySide6.QtGui import QBrush, QColor
 
 from labelview import images
-from labelview.gui.canvas import layers
+from labelview.gui.canvas import layers, paths
 from labelview.gui.session import Session
 from labelview.model import Item, Mask, ObjectLabel
 from labelview.ops import hit
@@ -90,21 +90,21 @@ class Canvas(pg.GraphicsView):
         self.labels = layers.LabelsItem()
         self.labels.setZValue(layers.Z_TEXT)
         self.view.addItem(self.labels)
-        self.hover_item = layers.path_item(
+        self.hover_item = paths.path_item(
             layers.QPainterPath(),
-            layers.cosmetic_pen(QColor(255, 255, 255, 200), 2.5),
+            paths.cosmetic_pen(QColor(255, 255, 255, 200), 2.5),
             None,
             layers.Z_HOVER,
         )
-        self.selected_halo = layers.path_item(
+        self.selected_halo = paths.path_item(
             layers.QPainterPath(),
-            layers.cosmetic_pen(QColor(255, 255, 255), 4.5),
+            paths.cosmetic_pen(QColor(255, 255, 255), 4.5),
             None,
             layers.Z_SELECTED,
         )
-        self.selected_item = layers.path_item(
+        self.selected_item = paths.path_item(
             layers.QPainterPath(),
-            layers.cosmetic_pen(QColor(255, 200, 0), 2.0),
+            paths.cosmetic_pen(QColor(255, 200, 0), 2.0),
             None,
             layers.Z_SELECTED + 1,
         )
@@ -313,10 +313,10 @@ class Canvas(pg.GraphicsView):
             self.selected_halo.setPath(empty)
             _set_markers(self.selected_markers, np.zeros((0, 2)))
             return
-        path = layers.outline_path(obj.geometry)
+        path = paths.outline_path(obj.geometry)
         self.selected_halo.setPath(path)
         self.selected_item.setPath(path)
-        _set_markers(self.selected_markers, layers.marker_points(obj.geometry))
+        _set_markers(self.selected_markers, paths.marker_points(obj.geometry))
 
     # --- view ----------------------------------------------------------------------------------
 
@@ -394,8 +394,8 @@ class Canvas(pg.GraphicsView):
             return
         self.hovered = found
         geometry = found.geometry if found is not None else None
-        self.hover_item.setPath(layers.outline_path(geometry))
-        _set_markers(self.hover_markers, layers.marker_points(geometry))
+        self.hover_item.setPath(paths.outline_path(geometry))
+        _set_markers(self.hover_markers, paths.marker_points(geometry))
         self.setToolTip(self._tooltip(found))
 
     def _tooltip(self, obj: ObjectLabel | None) -> str:

@@ -13,7 +13,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QPainterPath
 
 from labelview.evaluation import PictureResult
-from labelview.gui.canvas import layers
+from labelview.gui.canvas import layers, paths
 from labelview.gui.panels.compare.models import FN_COLOR, FP_COLOR, TP_COLOR, WRONG_COLOR
 from labelview.model import ObjectLabel
 
@@ -35,8 +35,8 @@ class CompareOverlay:
         self.view = view
         self.items = {}
         for key, (color, style, width) in _STYLES.items():
-            item = layers.path_item(
-                QPainterPath(), layers.cosmetic_pen(color, width, style), None, Z_COMPARE
+            item = paths.path_item(
+                QPainterPath(), paths.cosmetic_pen(color, width, style), None, Z_COMPARE
             )
             view.addItem(item)
             self.items[key] = item
@@ -101,7 +101,7 @@ def _score(obj: ObjectLabel) -> str:
 
 
 def _outline(obj: ObjectLabel) -> QPainterPath:
-    outline = layers.outline_path(obj.geometry)
+    outline = paths.outline_path(obj.geometry)
     if outline.isEmpty() and obj.geometry is not None:
         # Points and keypoints: a small box around them, so a miss is visible too.
         try:

@@ -52,8 +52,7 @@ def cmd_check(args: argparse.Namespace) -> int:
         print(f"  … and {len(findings) - args.limit:,} more (--limit, --json)")
     by_level = Counter(f.level for f in findings)
     by_rule = Counter(f.rule for f in findings)
-    summary = ", ".join(f"{by_level[level]:,} {level}" for level in health.LEVELS)
-    print(f"findings: {summary}")
+    print(f"findings: {health.counts_text(findings)}")
     if by_rule:
         print(
             "  by rule: " + ", ".join(f"{name} {count:,}" for name, count in by_rule.most_common())

@@ -87,6 +87,17 @@ def check(dataset: Dataset, rules: list[str] | None = None) -> list[Finding]:
     return sorted(found, key=lambda f: order[f.level])  # stable: item order within a level
 
 
+def counts_text(findings: list[Finding]) -> str:
+    """'1 error, 4 warnings, 0 info': the findings counted per level."""
+    counts = {level: sum(1 for f in findings if f.level == level) for level in LEVELS}
+    words = {
+        "error": ("error", "errors"),
+        "warning": ("warning", "warnings"),
+        "info": ("info",) * 2,
+    }
+    return ", ".join(f"{counts[lv]:,} {words[lv][counts[lv] != 1]}" for lv in LEVELS)
+
+
 def _finding(rule_name: str, level: Level, message: str, item: Item, obj=None) -> Finding:
     return Finding(
         rule_name,

@@ -136,4 +136,4 @@ def test_check_command_exit_codes_and_json(defective: Path, tmp_path: Path, caps
     assert cli.main(["check", str(defective), "--fail-on", "never"]) == 0
     clean = _export(tmp_path / "clean", [dict(a) for a in CLEAN])
     assert cli.main(["check", str(clean), "--fail-on", "info"]) == 0
-    assert "findings: 0 error, 0 warning, 0 info" in capsys.readouterr().out
+    assert "findings: 0 errors, 0 warnings, 0 info" in capsys.readouterr().out

@@ -46,7 +46,7 @@ def test_check_health_lists_findings_and_jumps_to_the_object(qtbot, window) -> N
     assert ("error", "outside-image", "far") in rows
     assert ("warning", "duplicate", "again") in rows
     assert rows[0][0] == "error"  # errors first
-    assert panel.summary.text().startswith("1 error, ")
+    assert panel.summary.text() == "1 error, 3 warnings, 0 info"  # + the two missing images
     duplicate = next(i for i, f in enumerate(panel.model.rows) if f.rule == "duplicate")
     panel.table.selectRow(duplicate)
     assert window.session.item_index == 1

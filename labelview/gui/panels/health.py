@@ -22,7 +22,7 @@ LEVEL_COLORS = {"error": QColor(220, 50, 40), "warning": QColor(200, 120, 0), "i
 
 
 class FindingsModel(RowsModel):
-    HEADERS = ("Level", "Rule", "Where", "What")
+    HEADERS = ("Level", "Where", "What")  # the rule is in each row's tooltip
 
     def __init__(self, parent=None) -> None:
         super().__init__(parent)
@@ -43,7 +43,9 @@ class FindingsModel(RowsModel):
                 where += f" frame {finding.frame}"
             if finding.object is not None:
                 where += f" object {finding.object}"
-            return (finding.level, finding.rule, where.strip(), finding.message)[index.column()]
+            if role == Qt.ItemDataRole.ToolTipRole:
+                return f"{finding.rule}: {where.strip()}: {finding.message}"
+            return (finding.level, where.strip(), finding.message)[index.column()]
         if role == Qt.ItemDataRole.ForegroundRole and index.column() == 0:
             return LEVEL_COLORS[finding.level]
         return None
@@ -74,9 +76,11 @@ class HealthPanel(QWidget):
         self.model = FindingsModel(self)
         self.table = row_table(self.model)
         header = self.table.horizontalHeader()
-        for column in (0, 1, 2):
-            header.setSectionResizeMode(column, QHeaderView.ResizeMode.ResizeToContents)
-        header.setSectionResizeMode(3, QHeaderView.ResizeMode.Stretch)
+        # Where and What share the narrow dock; long item names are cut in the middle.
+        header.setSectionResizeMode(0, QHeaderView.ResizeMode.ResizeToContents)
+        header.setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)
+        header.setSectionResizeMode(2, QHeaderView.ResizeMode.Stretch)
+        self.table.setTextElideMode(Qt.TextElideMode.ElideMiddle)
         self.table.selectionModel().currentRowChanged.connect(self._chosen)
         top = QHBoxLayout()
         top.addWidget(QLabel("<b>Health</b>"))
@@ -116,10 +120,8 @@ class HealthPanel(QWidget):
         self.task = None
         self.button.setEnabled(True)
         self.model.set_rows(findings)
-        counts = {level: sum(1 for f in findings if f.level == level) for level in health.LEVELS}
         self.summary.setText(
-            ", ".join(f"{counts[level]:,} {level}" for level in health.LEVELS)
-            + ("" if findings else " — nothing to report")
+            health.counts_text(findings) + ("" if findings else " — nothing to report")
         )
 
     def _chosen(self, current: QModelIndex, _previous: QModelIndex) -> None:

@@ -96,10 +96,11 @@ class StatsPanel(QWidget):
         self.note.setWordWrap(True)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(2, 2, 2, 2)
-        layout.addWidget(self.note)
-        layout.addWidget(self.view, 3)
+        # Health first: its button and counts stay in sight above the charts on a small screen.
         self.health = HealthPanel()
         layout.addWidget(self.health, 1)
+        layout.addWidget(self.note)
+        layout.addWidget(self.view, 3)
         self.data: dict = {}
         self.dataset: Dataset | None = None
 

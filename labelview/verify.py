@@ -344,6 +344,10 @@ def _pair(
         # Same-class pairs first: two identical boxes of different classes pair by class.
         same = np.array([[a.category == b.category for b in free] for a in left], dtype=float)
         ranked = np.where(ious >= _MATCH_IOU, ious + same, ious)
+        # Identical shapes of one class (a target without ids): the one whose held fields agree.
+        for i, j in zip(*np.nonzero(ious >= _MATCH_IOU), strict=True):
+            if not _field_changes(left[i], free[j], holds, None):
+                ranked[i, j] += 1e-3
         order = np.dstack(np.unravel_index(np.argsort(-ranked, axis=None), ious.shape))[0]
         used_left: set[int] = set()
         used_free: set[int] = set()
